@@ -1,0 +1,114 @@
+"""Real databases for the tests: a migrated SQLite file copied per test, and (when PostgreSQL
+answers) a PostgreSQL database cloned per test from a migrated template. Each test session
+creates its own uniquely named databases and drops them at exit, so parallel runs never meet."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import uuid
+from pathlib import Path
+
+import asyncpg
+
+PG_HOST = os.environ.get("WORKROOM_TEST_PG_HOST", "127.0.0.1")
+PG_PORT = int(os.environ.get("WORKROOM_TEST_PG_PORT", "5432"))
+PG_USER = os.environ.get("WORKROOM_TEST_PG_USER", "postgres")
+PG_ADMIN_DB = os.environ.get("WORKROOM_TEST_PG_DB", "test")
+REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
+RUN_ID = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
+
+# CI must prove PostgreSQL and Redis paths; a laptop without them skips those tests, loudly.
+REQUIRE_SERVICES = os.environ.get("WORKROOM_REQUIRE_SERVICES") == "1"
+
+
+def port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def postgres_available() -> bool:
+    return port_open(PG_HOST, PG_PORT)
+
+
+def redis_available() -> bool:
+    return port_open(REDIS_HOST, REDIS_PORT)
+
+
+def pg_url(database: str) -> str:
+    return f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{database}"
+
+
+async def _admin() -> asyncpg.Connection:
+    return await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database=PG_ADMIN_DB)
+
+
+class PostgresDatabases:
+    def __init__(self) -> None:
+        self.template = f"wr_tmpl_{RUN_ID}"
+        self.created: list[str] = []
+        self._ready = False
+
+    async def _ensure_template(self) -> None:
+        from workroom.db.migrate import upgrade
+
+        if self._ready:
+            return
+        conn = await _admin()
+        try:
+            await conn.execute(f'CREATE DATABASE "{self.template}"')
+        finally:
+            await conn.close()
+        await asyncio.to_thread(upgrade, pg_url(self.template))
+        self._ready = True
+
+    async def fresh(self) -> str:
+        await self._ensure_template()
+        name = f"wr_{RUN_ID}_{len(self.created)}"
+        conn = await _admin()
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        finally:
+            await conn.close()
+        self.created.append(name)
+        return pg_url(name)
+
+    async def drop(self, url: str) -> None:
+        name = url.rsplit("/", 1)[1]
+        conn = await _admin()
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+        if name in self.created:
+            self.created.remove(name)
+
+    async def drop_all(self) -> None:
+        if not self._ready:
+            return
+        for url in [pg_url(n) for n in self.created]:
+            await self.drop(url)
+        await self.drop(pg_url(self.template))
+
+
+class SqliteDatabases:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.template = root / "template.db"
+        self.count = 0
+
+    def fresh(self) -> str:
+        if not self.template.exists():
+            from workroom.db.migrate import upgrade
+
+            self.root.mkdir(parents=True, exist_ok=True)
+            upgrade(f"sqlite+aiosqlite:///{self.template}")
+        self.count += 1
+        path = self.root / f"t{self.count}.db"
+        shutil.copyfile(self.template, path)
+        return f"sqlite+aiosqlite:///{path}"

@@ -1,0 +1,131 @@
+"""The Starlette application: routes of every package, error handling, and the lifespan that
+starts and stops the services (and, in the embedded shape, the worker)."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from workroom.auth import SESSION_COOKIE, SESSION_MAX_AGE, read_token, session_cookie_value
+from workroom.accounts import account_for_token
+from workroom.config import Settings
+from workroom.errors import ApiError
+from workroom.http import error_response, services_of
+from workroom.rooms import routes as room_routes
+from workroom.services import Services
+from workroom import testclock
+
+log = logging.getLogger(__name__)
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+
+
+async def healthz(request: Request) -> Response:
+    services = services_of(request)
+    parts: dict[str, str] = {}
+    for name, probe in (("db", services.db.ping), ("broker", services.broker.ping)):
+        try:
+            await probe()
+            parts[name] = "ok"
+        except Exception as exc:  # the point is to report any failure, whatever it is
+            parts[name] = f"failing: {type(exc).__name__}"
+    healthy = all(v == "ok" for v in parts.values())
+    return JSONResponse({"status": "ok" if healthy else "failing", **parts}, status_code=200 if healthy else 503)
+
+
+async def login(request: Request) -> Response:
+    services = services_of(request)
+    token = request.query_params.get("token")
+    if not token:
+        raise ApiError(401, "not_authenticated", "The login link has no token.")
+    async with services.transaction() as tx:
+        claims = read_token(services.settings.secret, token, tx.now)
+        account = await account_for_token(tx.session, claims.sub, claims.email, claims.name, claims.role, tx.now)
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(SESSION_COOKIE, session_cookie_value(services.settings.secret, account.id),
+                        max_age=SESSION_MAX_AGE, httponly=True, samesite="lax",
+                        secure=services.settings.base_url.startswith("https://"))
+    return response
+
+
+async def logout(request: Request) -> Response:
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+async def index(request: Request) -> Response:
+    page = WEB_DIR / "index.html"
+    if not page.exists():
+        return JSONResponse({"name": "workroom", "api": "/api", "health": "/healthz"})
+    return Response(page.read_bytes(), media_type="text/html; charset=utf-8")
+
+
+async def on_api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc)
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return error_response(ApiError(exc.status_code, code, str(exc.detail)))
+
+
+async def on_server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(ApiError(500, "server_error", "Something went wrong on our side; nothing was lost."))
+
+
+def build_routes(services: Services) -> list[BaseRoute]:
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/login", login, methods=["GET"]),
+        Route("/logout", logout, methods=["GET", "POST"]),
+        Route("/", index, methods=["GET"]),
+    ]
+    routes += room_routes.routes
+    if services.settings.test_clock:
+        routes += testclock.routes
+    if WEB_DIR.exists():
+        from starlette.staticfiles import StaticFiles
+
+        routes.append(Mount("/static", StaticFiles(directory=WEB_DIR), name="static"))
+    return routes
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None,
+               run_worker: bool = False) -> Starlette:
+    services = services or Services(settings or Settings.from_env())
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await services.start()
+        worker = None
+        if run_worker:
+            from workroom.worker import Worker
+
+            worker = Worker(services)
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                await worker.stop()
+            await services.stop()
+
+    app = Starlette(
+        routes=build_routes(services),
+        lifespan=lifespan,
+        exception_handlers={ApiError: on_api_error, HTTPException: on_http_error, Exception: on_server_error},
+    )
+    app.state.services = services
+    return app

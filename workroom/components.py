@@ -1,0 +1,15 @@
+"""Each package installs its timer handlers and log hooks on the running services here, so the
+hub, the email bridge and billing stay unaware of each other."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from workroom.services import Services
+
+
+def install_all(services: "Services") -> None:
+    from workroom.rooms import timers as room_timers
+
+    room_timers.install(services)

@@ -1,0 +1,6 @@
+"""Imports every package's models so `Base.metadata` (and so Alembic) sees every table.
+A package that adds tables adds its models module here."""
+
+from workroom import accounts, timers  # noqa: F401
+from workroom.billing import models as billing_models  # noqa: F401
+from workroom.rooms import models as rooms_models  # noqa: F401

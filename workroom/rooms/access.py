@@ -1,0 +1,70 @@
+"""Who may do what in a room. A room you may not see answers exactly like one that does not exist."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable
+
+from sqlalchemy import select
+
+from workroom.accounts import Account
+from workroom.errors import ApiError, forbidden, not_found
+from workroom.rooms.log import Actor, lock_room
+from workroom.rooms.models import Member, Room
+
+if TYPE_CHECKING:
+    from workroom.services import Tx
+
+
+@dataclass(frozen=True)
+class Seat:
+    """An account's place in one room: the room, its membership row and the role it acts in."""
+
+    room: Room
+    account: Account
+    member: Member
+
+    @property
+    def role(self) -> str:
+        return self.member.role
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(id=self.account.id, name=self.account.name, role=self.member.role)
+
+    def require(self, roles: Iterable[str], action: str) -> None:
+        allowed = tuple(roles)
+        if self.role not in allowed:
+            raise forbidden("role_not_allowed", f"Only the {' or '.join(allowed)} may {action}.")
+
+
+def guest_access_ended() -> ApiError:
+    return ApiError(403, "access_expired", "Your guest access to this room has ended.")
+
+
+async def membership(tx: "Tx", room_id: str, account_id: str) -> Member | None:
+    return await tx.session.scalar(select(Member).where(Member.room_id == room_id, Member.account_id == account_id))
+
+
+async def seat(tx: "Tx", room_id: str, account: Account, *, lock: bool = False) -> Seat:
+    """The caller's seat in the room, or 404 (not a member) / 403 (a guest whose access ended).
+    With `lock`, the room row is locked for an append (see `lock_room`)."""
+    room = await lock_room(tx, room_id) if lock else await tx.session.get(Room, room_id)
+    if room is None:
+        raise not_found()
+    member = await membership(tx, room_id, account.id)
+    if member is None or member.removed_at is not None:
+        raise not_found()
+    if member.expired_at(tx.now):
+        raise guest_access_ended()
+    return Seat(room=room, account=account, member=member)
+
+
+def require_service(account: Account) -> None:
+    if account.kind != "service":
+        raise forbidden("service_only", "Only the marketplace's service token may do this.")
+
+
+def require_staff(account: Account) -> None:
+    if not account.is_staff:
+        raise forbidden("support_only", "Only support agents may do this.")
