@@ -1,12 +1,17 @@
 """The room's status: proposal → working (award) → complete (either party) → working again
-(the client reopens within the policy's window)."""
+(the client reopens within the policy's window); a job not yet awarded can be cancelled, which
+cancels every proposal room of the job. (Cancelling an awarded job is billing's: it may refund.)"""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from workroom.accounts import Account
-from workroom.errors import conflict
-from workroom.rooms.access import seat
+from workroom.clock import isoformat
+from workroom.errors import conflict, not_found
+from workroom.rooms.access import membership, seat
 from workroom.rooms.log import Actor, StoredEvent, lock_room
+from workroom.rooms.models import Room
 from workroom.services import Services
 
 
@@ -34,8 +39,10 @@ async def complete(services: Services, account: Account, room_id: str, *, source
         if room.status != "working":
             raise conflict("invalid_status", f"Only a working job can be completed; this job is {room.status}.")
         room.status, room.completed_at = "complete", tx.now
-        return await services.log.append(tx, room, "room.completed", the_seat.actor, {"status": "complete"},
-                                         source=source)
+        policy = services.policy
+        return await services.log.append(tx, room, "room.completed", the_seat.actor, {
+            "status": "complete", "reopen_until": isoformat(tx.now + policy.reopen_within),
+            "feedback_until": isoformat(tx.now + policy.feedback_window)}, source=source)
 
 
 async def reopen(services: Services, account: Account, room_id: str, *, source: str = "api") -> StoredEvent:
@@ -52,3 +59,37 @@ async def reopen(services: Services, account: Account, room_id: str, *, source: 
         room.status, room.completed_at = "working", None
         return await services.log.append(tx, room, "room.reopened", the_seat.actor, {"status": "working"},
                                          source=source)
+
+
+async def cancel_job(services: Services, account: Account, job_ref: str, reason: str, *,
+                     source: str = "api") -> list[StoredEvent]:
+    """The client (or the marketplace) cancels a job nobody has been awarded: each of its proposal
+    rooms becomes cancelled and gets the reason, so every candidate sees it. All rooms or none."""
+    async with services.transaction() as tx:
+        room_ids = list(await tx.session.scalars(
+            select(Room.id).where(Room.job_ref == job_ref).order_by(Room.id)))  # one lock order: no deadlocks
+        rooms: list[tuple[Room, Actor]] = []
+        for room_id in room_ids:
+            if account.kind == "service":
+                rooms.append((await lock_room(tx, room_id), Actor(account.id, account.name, "system")))
+                continue
+            member = await membership(tx, room_id, account.id)
+            if member is None or member.removed_at is not None or member.role != "client":
+                continue  # a job's rooms the caller is not the client of are not theirs to cancel
+            the_seat = await seat(tx, room_id, account, lock=True)
+            rooms.append((the_seat.room, the_seat.actor))
+        if not rooms:
+            raise not_found("job")
+        awarded = [room for room, _ in rooms if room.status not in ("proposal", "cancelled")]
+        if awarded:
+            raise conflict("job_awarded", f"This job was awarded (room {awarded[0].id} is {awarded[0].status}); "
+                           "cancel the contract in its room instead.")
+        pending = [(room, actor) for room, actor in rooms if room.status == "proposal"]
+        if not pending:
+            raise conflict("already_cancelled", "This job is already cancelled.")
+        events = []
+        for room, actor in pending:
+            room.status = "cancelled"
+            events.append(await services.log.append(tx, room, "room.cancelled", actor, {
+                "status": "cancelled", "job_ref": job_ref, "reason": reason, "awarded": False}, source=source))
+        return events

@@ -288,6 +288,16 @@ def _status_change(action: Any) -> Any:
     return endpoint
 
 
+@signed_in
+async def cancel_job(request: Request, services: Services, account: Account) -> Response:
+    body = await json_body(request)
+    reason = body.str("reason", max_len=services.settings.max_message_chars)
+    events = await lifecycle.cancel_job(services, account, path_param(request, "job_ref"), reason,
+                                        source=_source(request))
+    return ok({"job_ref": path_param(request, "job_ref"), "status": "cancelled",
+               "rooms": [event.room_id for event in events], "events": [event.as_dict() for event in events]})
+
+
 routes = [
     Route("/api/me", me, methods=["GET"]),
     Route("/api/rooms", create_room, methods=["POST"]),
@@ -311,4 +321,5 @@ routes = [
     Route("/api/rooms/{room}/award", _status_change(lifecycle.award), methods=["POST"]),
     Route("/api/rooms/{room}/complete", _status_change(lifecycle.complete), methods=["POST"]),
     Route("/api/rooms/{room}/reopen", _status_change(lifecycle.reopen), methods=["POST"]),
+    Route("/api/jobs/{job_ref}/cancel", cancel_job, methods=["POST"]),
 ]
