@@ -22,9 +22,9 @@ def _settings() -> Settings:
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
+    settings = _settings()
     from workroom.db.migrate import upgrade
 
-    settings = _settings()
     upgrade(settings.database_url)
     print(f"migrated {settings.database_url.split('@')[-1]}")
 
@@ -58,9 +58,9 @@ def cmd_worker(args: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
+    settings = _settings()
     from workroom.db.migrate import upgrade
 
-    settings = _settings()
     upgrade(settings.database_url)
     asyncio.run(_demo(settings))
 
@@ -84,12 +84,12 @@ async def _demo(settings: Settings) -> None:
 
 def cmd_run(args: argparse.Namespace) -> None:
     """The embedded shape: migrate, seed the demo once, then web + worker in one process."""
+    settings = _settings()
     import uvicorn
 
     from workroom.app import create_app
     from workroom.db.migrate import upgrade
 
-    settings = _settings()
     upgrade(settings.database_url)
     asyncio.run(_demo(settings))
     print(f"Workroom is running at {settings.base_url}/ (Ctrl+C stops it)")
@@ -154,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     args.fn(args)
 
