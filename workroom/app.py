@@ -19,6 +19,7 @@ from workroom.accounts import account_for_token
 from workroom.config import Settings
 from workroom.errors import ApiError
 from workroom.http import error_response, services_of
+from workroom.email_bridge import routes as email_routes
 from workroom.rooms import routes as room_routes
 from workroom.services import Services
 from workroom import testclock
@@ -93,6 +94,7 @@ def build_routes(services: Services) -> list[BaseRoute]:
         Route("/", index, methods=["GET"]),
     ]
     routes += room_routes.routes
+    routes += email_routes.routes
     if services.settings.test_clock:
         routes += testclock.routes
     if WEB_DIR.exists():
@@ -103,7 +105,7 @@ def build_routes(services: Services) -> list[BaseRoute]:
 
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None,
-               run_worker: bool = False) -> Starlette:
+               run_worker: bool = False, run_smtp: bool = False) -> Starlette:
     services = services or Services(settings or Settings.from_env())
 
     @asynccontextmanager
@@ -115,9 +117,18 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
 
             worker = Worker(services)
             worker.start()
+        smtp = None
+        if run_smtp:  # the embedded shape: the inbound SMTP bridge in this process too
+            from workroom.email_bridge.smtp_server import InboundSmtpServer
+
+            smtp = InboundSmtpServer(services)
+            port = await smtp.start()
+            log.warning("inbound SMTP listening on %s:%s", services.settings.smtp_host, port)
         try:
             yield
         finally:
+            if smtp is not None:
+                await smtp.stop()
             if worker is not None:
                 await worker.stop()
             await services.stop()

@@ -57,6 +57,21 @@ def cmd_worker(args: argparse.Namespace) -> None:
     asyncio.run(main())
 
 
+def cmd_smtp(args: argparse.Namespace) -> None:
+    from workroom.email_bridge.smtp_server import serve_smtp
+    from workroom.services import Services
+
+    async def main() -> None:
+        services = Services(_settings())
+        await services.start()
+        try:
+            await serve_smtp(services, host=args.host, port=args.port)
+        finally:
+            await services.stop()
+
+    asyncio.run(main())
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     settings = _settings()
     from workroom.db.migrate import upgrade
@@ -93,7 +108,7 @@ def cmd_run(args: argparse.Namespace) -> None:
     upgrade(settings.database_url)
     asyncio.run(_demo(settings))
     print(f"Workroom is running at {settings.base_url}/ (Ctrl+C stops it)")
-    app = create_app(settings, run_worker=True)
+    app = create_app(settings, run_worker=True, run_smtp=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws_max_size=1024 * 1024)
 
 
@@ -136,6 +151,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--port", type=int, default=8000)
         p.set_defaults(fn=fn)
     sub.add_parser("worker", help="deliver the outbox and fire timers").set_defaults(fn=cmd_worker)
+    p = sub.add_parser("smtp", help="run the inbound SMTP bridge (replies by mail)")
+    p.add_argument("--host", default=None, help="default: WORKROOM_SMTP_HOST (127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="default: WORKROOM_SMTP_PORT (8025)")
+    p.set_defaults(fn=cmd_smtp)
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(fn=cmd_migrate)
     sub.add_parser("demo", help="seed the demo room and print login links").set_defaults(fn=cmd_demo)
     p = sub.add_parser("token", help="mint a login token")

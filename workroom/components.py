@@ -13,3 +13,7 @@ def install_all(services: "Services") -> None:
     from workroom.rooms import timers as room_timers
 
     room_timers.install(services)
+
+    from workroom.email_bridge import install as email_bridge
+
+    email_bridge.install(services)

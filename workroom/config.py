@@ -76,6 +76,11 @@ class Settings:
     test_clock: bool
     token_ttl_days: int
     extra: dict[str, str] = field(default_factory=dict)
+    # Email bridge: events for one member within this window go out as one mail.
+    mail_batch_seconds: int = 20
+    # Inbound SMTP: accepted RCPTs per minute, per reply token and per client IP (451 4.7.1 past it).
+    smtp_rate_per_token: int = 30
+    smtp_rate_per_ip: int = 600
 
     @property
     def embedded(self) -> bool:
@@ -127,6 +132,9 @@ class Settings:
             policy=policy,
             test_clock=_bool(env, "WORKROOM_TEST_CLOCK", False),
             token_ttl_days=_int(env, "WORKROOM_TOKEN_TTL_DAYS", 30, minimum=1),
+            mail_batch_seconds=_int(env, "WORKROOM_MAIL_BATCH_SECONDS", 20, minimum=0),
+            smtp_rate_per_token=_int(env, "WORKROOM_SMTP_RATE_PER_TOKEN", 30, minimum=1),
+            smtp_rate_per_ip=_int(env, "WORKROOM_SMTP_RATE_PER_IP", 600, minimum=1),
         )
 
 

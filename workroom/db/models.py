@@ -4,3 +4,4 @@ A package that adds tables adds its models module here."""
 from workroom import accounts, timers  # noqa: F401
 from workroom.billing import models as billing_models  # noqa: F401
 from workroom.rooms import models as rooms_models  # noqa: F401
+from workroom.email_bridge import models as email_models  # noqa: F401

@@ -7,18 +7,18 @@ needs (mislabelled charsets, bad filenames, winmail.dat via tnefparse).
 from __future__ import annotations
 
 import mimetypes
-import re
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
 from email.message import Message
 
 import tnefparse
 
+from workroom.rooms.files import safe_filename
+
 from .charsets import decode_text, repair_header_text
 from .inbound_mail import MailAttachment
 
 _TNEF_TYPES = {"application/ms-tnef", "application/vnd.ms-tnef"}
-_UNSAFE_FILENAME_RE = re.compile(r"[\x00-\x1f\x7f/\\]")
 
 
 @dataclass
@@ -123,12 +123,6 @@ def _filename(part: Message) -> str | None:
         except Exception:
             pass
     return safe_filename(name)
-
-
-def safe_filename(name: str) -> str:
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = _UNSAFE_FILENAME_RE.sub("", name).strip().strip(".")
-    return name[:200] or "attachment"
 
 
 def _default_name(content_type: str, number: int) -> str:

@@ -6,14 +6,23 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
 from workroom.errors import ApiError
+from workroom.ids import new_id
+from workroom.rooms.access import seat
+from workroom.rooms.models import RoomFile
+
+if TYPE_CHECKING:
+    from workroom.accounts import Account
+    from workroom.services import Services
 
 FIELD = "file"
 
@@ -70,6 +79,34 @@ async def receive_upload(request: Request, directory: Path, limit: int) -> Recei
         state.discard()
         raise ApiError(422, "missing_field", "file is required (a multipart field named 'file').")
     return state.result
+
+
+async def keep_file(services: "Services", account: "Account", room_id: str, received: ReceivedFile) -> RoomFile:
+    """Move a received file into the room's storage and record it (members only)."""
+    file_id = new_id("f")
+    final = services.settings.upload_dir / room_id / file_id
+    final.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(received.path, final)
+    try:
+        async with services.transaction() as tx:
+            await seat(tx, room_id, account)
+            row = RoomFile(id=file_id, room_id=room_id, uploader_id=account.id, name=received.name,
+                           size=received.size, content_type=received.content_type, sha256=received.sha256,
+                           storage_path=str(final), created_at=tx.now)
+            tx.session.add(row)
+    except BaseException:
+        os.unlink(final)
+        raise
+    return row
+
+
+def received_from_bytes(directory: Path, name: str, content_type: str, data: bytes) -> ReceivedFile:
+    """A file that arrived whole (say, a mail attachment), written where uploads land."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=directory, prefix=".upload-", delete=False) as handle:
+        handle.write(data)
+    return ReceivedFile(safe_filename(name), content_type[:200], len(data), hashlib.sha256(data).hexdigest(),
+                        Path(handle.name))
 
 
 class _PartState:

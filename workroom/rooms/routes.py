@@ -17,7 +17,7 @@ from workroom.http import idempotency_key, json_body, ok, path_param, signed_in
 from workroom.ids import new_id
 from workroom.rooms import commands, lifecycle
 from workroom.rooms.access import require_service, seat
-from workroom.rooms.files import receive_upload
+from workroom.rooms.files import keep_file, receive_upload
 from workroom.rooms.log import StoredEvent
 from workroom.rooms.models import Archive, Member, Room, RoomFile
 from workroom.rooms.record import export_room
@@ -193,20 +193,7 @@ async def upload_file(request: Request, services: Services, account: Account) ->
         await seat(tx, room_id, account)  # members only, checked before a byte is read
     settings = services.settings
     received = await receive_upload(request, settings.upload_dir / "incoming", settings.max_upload_bytes)
-    file_id = new_id("f")
-    final = settings.upload_dir / room_id / file_id
-    final.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(received.path, final)
-    try:
-        async with services.transaction() as tx:
-            await seat(tx, room_id, account)
-            row = RoomFile(id=file_id, room_id=room_id, uploader_id=account.id, name=received.name,
-                           size=received.size, content_type=received.content_type, sha256=received.sha256,
-                           storage_path=str(final), created_at=tx.now)
-            tx.session.add(row)
-    except BaseException:
-        os.unlink(final)
-        raise
+    row = await keep_file(services, account, room_id, received)
     return ok(row.public(), status=201)
 
 

@@ -1,0 +1,242 @@
+"""Stored mail -> a decision -> the same command the web uses (`post_message`, source "email").
+
+Routing, in order of trust: the token in the RCPT address, a token in To/Cc, the `[WR:tag]`
+in the subject, our Message-IDs in In-Reply-To/References. A token names a member, so the From
+address must be that member's (else the post is held and the member told). The other routes
+name only a room; the member is whoever the From address is, and must be active there.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, or_, select
+
+from workroom.accounts import Account, find_by_email
+from workroom.errors import ApiError
+from workroom.rooms import commands
+from workroom.rooms.access import membership
+from workroom.rooms.files import keep_file, received_from_bytes
+from workroom.rooms.models import Member, Room
+
+from . import tokens
+from .addresses import bare_reply_address, reply_address, subject_tag
+from .compose import MailIdentity
+from .inbound_mail import InboundMail
+from .inbound_store import Claimed, claim_next, retry_later
+from .models import ReceivedMail
+from .outbox import queue_notice
+from .parsing import parse_inbound_mail
+
+if TYPE_CHECKING:
+    from workroom.services import Services, Tx
+
+log = logging.getLogger(__name__)
+
+BOUNCE_INTERVAL = timedelta(hours=1)  # at most one bounce per sender in this window
+
+
+@dataclass
+class Decision:
+    outcome: str  # post | hold | refuse | ignore | bounce | duplicate
+    detail: str
+    room_id: str | None = None
+    event_seq: int | None = None
+
+
+class InboundProcessor:
+    def __init__(self) -> None:
+        self._running: asyncio.Task[int] | None = None
+        self._again = False
+
+    def kick(self, services: "Services") -> None:
+        """Process new mail soon, in the background; one run at a time, re-run if kicked meanwhile."""
+        if self._running is not None and not self._running.done():
+            self._again = True
+            return
+        self._running = asyncio.create_task(self._run_until_quiet(services), name="workroom-inbound-mail")
+
+    async def _run_until_quiet(self, services: "Services") -> int:
+        total = 0
+        while True:
+            self._again = False
+            try:
+                total += await self.run(services)
+            except Exception:
+                log.exception("inbound processing failed; the worker retries")
+            if not self._again:
+                return total
+
+    async def wait_idle(self) -> None:
+        while self._running is not None and not self._running.done():
+            await asyncio.shield(self._running)
+
+    async def run(self, services: "Services") -> int:
+        """Process every stored mail that is due; returns how many were finished."""
+        done = 0
+        while True:
+            claimed = await claim_next(services)
+            if claimed is None:
+                return done
+            if claimed.abandoned:
+                continue
+            try:
+                await self.process(services, claimed)
+                done += 1
+            except Exception as error:  # the database went away, a bug: keep the mail, retry later
+                log.exception("processing inbound mail %s failed", claimed.id)
+                try:
+                    await retry_later(services, claimed.id, f"{type(error).__name__}: {error}")
+                except Exception:
+                    log.warning("could not record the retry of mail %s; its lease will expire", claimed.id)
+                return done
+
+    async def process(self, services: "Services", claimed: Claimed) -> Decision:
+        identity = MailIdentity.of(services.settings)
+        mail = parse_inbound_mail(claimed.raw, envelope_sender=claimed.mail_from, recipients=claimed.rcpt_to,
+                                  our_domains=(identity.domain,))
+        decision = await self._decide_and_act(services, identity, claimed, mail)
+        async with services.transaction() as tx:
+            row = await tx.session.get(ReceivedMail, claimed.id)
+            if row is not None:
+                row.status, row.outcome, row.detail = "done", decision.outcome, decision.detail[:500]
+                row.room_id, row.event_seq, row.processed_at = decision.room_id, decision.event_seq, tx.now
+        log.info("inbound mail %s from %s: %s (%s)", claimed.id, mail.from_address, decision.outcome, decision.detail)
+        return decision
+
+    async def _decide_and_act(self, services: "Services", identity: MailIdentity, claimed: Claimed,
+                              mail: InboundMail) -> Decision:
+        async with services.transaction() as tx:
+            row = await tx.session.get(ReceivedMail, claimed.id)
+            if row is not None:
+                row.message_id = (mail.message_id or "")[:500] or None
+                row.fingerprint, row.from_address = mail.fingerprint, mail.from_address[:320]
+            duplicate = await self._earlier_copy(tx, claimed.id, mail)
+        if duplicate is not None:
+            return Decision("duplicate", f"same mail as inbound #{duplicate}")
+        if mail.automatic:
+            return Decision("ignore", f"automatic mail: {mail.automatic}")
+
+        async with services.transaction() as tx:
+            owner = None
+            for token in mail.all_tokens:
+                owner = await tokens.find_token(tx, token)
+                if owner is not None:
+                    break
+            room_id = owner.room_id if owner else None
+            route = "reply address" if owner else ""
+            for tag, how in [(mail.subject_tag, "subject tag"), *[(t, "threading headers") for t in mail.thread_tags]]:
+                if room_id is None and tag:
+                    room_id = await tokens.room_for_tag(tx, tag)
+                    route = how
+            if room_id is None:
+                return await self._unmatched(tx, identity, mail)
+            room = await tx.session.get(Room, room_id)
+            assert room is not None
+            if owner is not None:
+                account = await tx.session.get(Account, owner.account_id)
+                assert account is not None
+                if account.email.lower() != mail.from_address:
+                    self._tell_owner(tx, identity, room, account, mail)
+                    return Decision("hold", f"From {mail.from_address} is not the owner of the {route}", room_id)
+            else:
+                found = await find_by_email(tx.session, mail.from_address) if mail.from_address else None
+                if found is None:
+                    return Decision("refuse", f"{mail.from_address or 'unknown sender'} is not a member", room_id)
+                account = found
+            member = await membership(tx, room_id, account.id)
+            if member is None or member.removed_at is not None:
+                return Decision("refuse", f"{account.email} is not a member of the room", room_id)
+            if member.expired_at(tx.now):
+                return Decision("refuse", f"guest access of {account.email} has ended", room_id)
+        return await self._post(services, account, room_id, mail, route)
+
+    async def _earlier_copy(self, tx: "Tx", mail_id: int, mail: InboundMail) -> int | None:
+        conditions = [ReceivedMail.fingerprint == mail.fingerprint]
+        if mail.message_id:
+            conditions.append(ReceivedMail.message_id == mail.message_id[:500])
+        earlier = await tx.session.scalar(
+            select(ReceivedMail.id).where(ReceivedMail.id < mail_id, or_(*conditions),
+                                          ReceivedMail.outcome.is_not(None),
+                                          ReceivedMail.outcome != "duplicate").order_by(ReceivedMail.id).limit(1)
+        )
+        return int(earlier) if earlier is not None else None
+
+    async def _post(self, services: "Services", account: Account, room_id: str, mail: InboundMail,
+                    route: str) -> Decision:
+        settings = services.settings
+        body = mail.text
+        notes: list[str] = []
+        if len(body) > settings.max_message_chars:
+            body = body[: settings.max_message_chars - 40].rstrip() + "\n\n[… cut: the mail was longer]"
+        file_ids: list[str] = []
+        for attachment in mail.attachments:
+            if len(attachment.data) > settings.max_upload_bytes:
+                notes.append(f"[{attachment.filename} was not kept: over the upload size limit]")
+                continue
+            received = received_from_bytes(settings.upload_dir / "incoming", attachment.filename,
+                                           attachment.content_type, attachment.data)
+            try:
+                row = await keep_file(services, account, room_id, received)
+            except ApiError as error:
+                return Decision("refuse", error.message, room_id)
+            file_ids.append(row.id)
+        if notes:
+            body = "\n\n".join([body, *notes]).strip()
+        key = mail.message_id or mail.fingerprint
+        client_id = "email:" + hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:40]
+        try:
+            event = await commands.post_message(services, account, room_id, body, files=file_ids,
+                                                client_id=client_id, source="email")
+        except ApiError as error:
+            outcome = "ignore" if error.code == "empty_message" else "refuse"
+            return Decision(outcome, error.message, room_id)
+        return Decision("post", f"posted by {account.email} via {route}", room_id, event.seq)
+
+    def _tell_owner(self, tx: "Tx", identity: MailIdentity, room: Room, owner: Account, mail: InboundMail) -> None:
+        text = (
+            f"Hello {owner.name},\n\n"
+            f"A reply to \u201c{room.title}\u201d was sent to your personal reply address, but it came from\n"
+            f"{mail.from_address or 'an unreadable sender'}, not from {owner.email}. It was NOT posted.\n\n"
+            "If someone you forwarded a notification to answered it, ask them to write to you instead,\n"
+            "or post it yourself. If you sent it from another address, send it again from "
+            f"{owner.email}.\n\nThe held text:\n\n" + "\n".join("> " + line for line in mail.text.splitlines())
+        )
+        queue_notice(tx, to=owner.email, subject=f"Held, not posted: a reply to \u201c{room.title}\u201d from {mail.from_address}",
+                     text=text, in_reply_to=mail.message_id, room_id=room.id, account_id=owner.id)
+
+    async def _unmatched(self, tx: "Tx", identity: MailIdentity, mail: InboundMail) -> Decision:
+        """No room: one bounce that says why, only to someone we know, at most once per BOUNCE_INTERVAL."""
+        session = tx.session
+        sender = mail.from_address
+        known = None
+        if sender and sender == mail.envelope_sender:
+            account = await find_by_email(session, sender)
+            if account is not None:
+                known = await session.scalar(select(func.count()).select_from(Member).where(
+                    Member.account_id == account.id))
+        if not known:
+            return Decision("ignore", "matches no room; sender unknown, so no bounce")
+        recent = await session.scalar(select(func.count()).select_from(ReceivedMail).where(
+            ReceivedMail.from_address == sender, ReceivedMail.outcome == "bounce",
+            ReceivedMail.processed_at > tx.now - BOUNCE_INTERVAL))
+        if recent:
+            return Decision("ignore", "matches no room; a bounce was sent to this sender recently")
+        sent_to = ", ".join(mail.recipients) or bare_reply_address(identity.domain)
+        text = (
+            f"Your mail \u201c{mail.subject}\u201d reached Workroom but could not be matched to a room, so nothing "
+            "was posted.\n\n"
+            f"Why: the subject has no room tag like {subject_tag('abc123')} (it was changed or removed), and the "
+            f"mail was sent to {sent_to} instead of your personal reply address "
+            f"({reply_address('…', identity.domain)}).\n\n"
+            "To post it, reply to any notification mail from the room without changing the address it replies to, "
+            "or keep the [WR:…] tag in the subject. You can also post in the room on the web.\n"
+        )
+        queue_notice(tx, to=sender, subject=f"Not delivered to a room: {mail.subject}"[:300], text=text,
+                     in_reply_to=mail.message_id)
+        return Decision("bounce", "matches no room; the sender was told why")
+
