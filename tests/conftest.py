@@ -136,4 +136,20 @@ async def api(http: httpx.AsyncClient, services: Services) -> Api:
     return Api(http, services)
 
 
+@pytest.fixture
+async def pg_services(postgres_url: str, tmp_path: Path) -> AsyncIterator[Services]:
+    """Services on PostgreSQL only, for the tests that are about PostgreSQL's concurrency."""
+    svc = Services(make_settings(postgres_url, tmp_path / "var"), clock=TestClock(START))
+    await svc.start()
+    yield svc
+    await svc.stop()
+
+
+@pytest.fixture
+async def pg_api(pg_services: Services) -> AsyncIterator[Api]:
+    transport = httpx.ASGITransport(app=create_app(services=pg_services))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield Api(client, pg_services)
+
+
 os.environ.setdefault("WORKROOM_TESTING", "1")

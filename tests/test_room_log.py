@@ -5,10 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-import httpx
-
 from tests.people import Api
-from workroom.app import create_app
 from workroom.channels.broker import room_channel
 from workroom.services import Services
 
@@ -78,51 +75,31 @@ async def test_a_rejected_post_publishes_nothing_and_stores_nothing(api: Api, se
     assert json.loads(published.message)["seq"] == ok["seq"] == 2
 
 
-async def test_100_concurrent_posts_get_seq_exactly_1_to_100(postgres_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from tests.conftest import START, make_settings
-    from workroom.clock import TestClock
+async def test_100_concurrent_posts_get_seq_exactly_1_to_100(pg_api: Api) -> None:
+    api = pg_api
+    room = await api.room()
+    people = [room["client"], room["freelancer"]]
 
-    services = Services(make_settings(postgres_url, tmp_path / "var"), clock=TestClock(START))
-    await services.start()
-    try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(services=services)),
-                                     base_url="http://testserver") as http:
-            api = Api(http, services)
-            room = await api.room()
-            people = [room["client"], room["freelancer"]]
+    async def post(i: int) -> int:
+        response = await api.call("POST", f"/api/rooms/{room.id}/messages", people[i % 2],
+                                  json={"body": f"message {i}", "client_id": f"c{i}"})
+        assert response.status_code == 201, response.text
+        return int(response.json()["seq"])
 
-            async def post(i: int) -> int:
-                response = await api.call("POST", f"/api/rooms/{room.id}/messages", people[i % 2],
-                                          json={"body": f"message {i}", "client_id": f"c{i}"})
-                assert response.status_code == 201, response.text
-                return int(response.json()["seq"])
-
-            seqs = await asyncio.gather(*(post(i) for i in range(100)))
-            # seq 1 is room.created; the 100 posts take 2..101, each exactly once.
-            assert sorted(seqs) == list(range(2, 102))
-            events = await api.events(room, room["client"])
-            assert [e["seq"] for e in events] == list(range(1, 102))
-            assert sorted(e["data"]["body"] for e in events[1:]) == sorted(f"message {i}" for i in range(100))
-    finally:
-        await services.stop()
+    seqs = await asyncio.gather(*(post(i) for i in range(100)))
+    # seq 1 is room.created; the 100 posts take 2..101, each exactly once.
+    assert sorted(seqs) == list(range(2, 102))
+    events = await api.events(room, room["client"])
+    assert [e["seq"] for e in events] == list(range(1, 102))
+    assert sorted(e["data"]["body"] for e in events[1:]) == sorted(f"message {i}" for i in range(100))
 
 
-async def test_concurrent_repeats_of_one_client_id_store_one_event(postgres_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from tests.conftest import START, make_settings
-    from workroom.clock import TestClock
-
-    services = Services(make_settings(postgres_url, tmp_path / "var"), clock=TestClock(START))
-    await services.start()
-    try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(services=services)),
-                                     base_url="http://testserver") as http:
-            api = Api(http, services)
-            room = await api.room()
-            responses = await asyncio.gather(*(
-                api.call("POST", f"/api/rooms/{room.id}/messages", room["client"],
-                         json={"body": "once", "client_id": "retry-me"}) for _ in range(20)))
-            assert {r.json()["seq"] for r in responses} == {2}
-            assert sorted(r.status_code for r in responses) == [200] * 19 + [201]
-            assert len(await api.events(room, room["client"])) == 2
-    finally:
-        await services.stop()
+async def test_concurrent_repeats_of_one_client_id_store_one_event(pg_api: Api) -> None:
+    api = pg_api
+    room = await api.room()
+    responses = await asyncio.gather(*(
+        api.call("POST", f"/api/rooms/{room.id}/messages", room["client"],
+                 json={"body": "once", "client_id": "retry-me"}) for _ in range(20)))
+    assert {r.json()["seq"] for r in responses} == {2}
+    assert sorted(r.status_code for r in responses) == [200] * 19 + [201]
+    assert len(await api.events(room, room["client"])) == 2
