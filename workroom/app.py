@@ -20,7 +20,9 @@ from workroom.config import Settings
 from workroom.errors import ApiError
 from workroom.http import error_response, services_of
 from workroom.email_bridge import routes as email_routes
+from workroom.feedback import routes as feedback_routes
 from workroom.rooms import routes as room_routes
+from workroom.support import routes as support_routes
 from workroom.services import Services
 from workroom import testclock
 
@@ -95,6 +97,8 @@ def build_routes(services: Services) -> list[BaseRoute]:
     ]
     routes += room_routes.routes
     routes += email_routes.routes
+    routes += feedback_routes.routes
+    routes += support_routes.routes
     if services.settings.test_clock:
         routes += testclock.routes
     if WEB_DIR.exists():
