@@ -28,7 +28,7 @@ def feedback_view(feedback: Feedback, author: Account, subject: Account) -> dict
 
 
 async def _feedback_rows(tx: Tx, *conditions: Any) -> list[dict[str, Any]]:
-    rows = (await tx.session.scalars(select(Feedback).where(*conditions).order_by(Feedback.given_at, Feedback.id))).all()
+    rows = (await tx.session.scalars(select(Feedback).where(*conditions).order_by(Feedback.given_at, Feedback.event_seq))).all()
     views = []
     for row in rows:
         author, subject = await tx.session.get(Account, row.author_id), await tx.session.get(Account, row.subject_id)
