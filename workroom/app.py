@@ -19,6 +19,7 @@ from workroom.accounts import account_for_token
 from workroom.config import Settings
 from workroom.errors import ApiError
 from workroom.http import error_response, services_of
+from workroom.billing import routes as billing_routes
 from workroom.email_bridge import routes as email_routes
 from workroom.feedback import routes as feedback_routes
 from workroom.rooms import routes as room_routes
@@ -99,6 +100,7 @@ def build_routes(services: Services) -> list[BaseRoute]:
     routes += email_routes.routes
     routes += feedback_routes.routes
     routes += support_routes.routes
+    routes += billing_routes.routes
     if services.settings.test_clock:
         routes += testclock.routes
     if WEB_DIR.exists():

@@ -13,6 +13,7 @@ from typing import AsyncIterator, Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from workroom.billing.gateway import PaymentGateway, default_gateway
 from workroom.channels.broker import Broker, MemoryBroker, room_channel
 from workroom.clock import Clock, SystemClock, TestClock
 from workroom.config import Settings
@@ -42,6 +43,8 @@ class Services:
         self.broker: Broker = broker or make_broker(settings)
         self.log = RoomLog()
         self.timers = Timers()
+        # Where clients' money comes from: the built-in test gateway unless a processor is plugged in.
+        self.payment_gateway: PaymentGateway = default_gateway()
         # Periodic jobs the worker runs besides timers (the email outbox, for one).
         self.worker_jobs: list[Callable[[Services], Awaitable[object]]] = []
         from workroom.components import install_all  # the packages import this module

@@ -18,6 +18,7 @@ from workroom.rooms.log import SYSTEM, Actor, StoredEvent, lock_room
 from workroom.rooms.models import (
     ARCHIVABLE_STATUSES, Archive, Event, Meeting, Member, ReadMarker, Room, RoomFile,
 )
+from workroom.billing import milestones
 from workroom.billing.models import Milestone
 from workroom.services import Services, Tx
 
@@ -213,8 +214,15 @@ async def submit_status_report(services: Services, account: Account, room_id: st
         data = {"summary": summary, "milestones": lines,
                 "billing": {"items": [{"milestone": b["id"], "amount": b["amount"]} for b in billing],
                             "total": sum(int(b["amount"]) for b in billing), "currency": the_seat.room.currency}}
-        return await services.log.append(tx, the_seat.room, "status_report.submitted", the_seat.actor, data,
-                                         source=source, client_id=client_id)
+        report = await services.log.append(tx, the_seat.room, "status_report.submitted", the_seat.actor, data,
+                                           source=source, client_id=client_id)
+        # "Add to billing" on a milestone marked 100% complete requests its release, with a
+        # pro-forma invoice, in this same transaction (a milestone that cannot be released fails the report).
+        for line in billing:
+            milestone = await tx.session.get(Milestone, line["id"])
+            assert milestone is not None
+            await milestones.request_release_in(tx, services, the_seat, milestone, source=source, via="status_report")
+        return report
 
 
 async def invite_to_meeting(services: Services, account: Account, room_id: str, invitee_id: str,
