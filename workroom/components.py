@@ -10,14 +10,14 @@ if TYPE_CHECKING:
 
 
 def install_all(services: "Services") -> None:
-    from workroom.feedback import timers as feedback_timers
     from workroom.billing import timers as billing_timers
+    from workroom.feedback import install as feedback
     from workroom.rooms import timers as room_timers
-    from workroom.support import timers as support_timers
+    from workroom.support import install as support
 
     room_timers.install(services)
-    feedback_timers.install(services)
-    support_timers.install(services)
+    feedback.install(services)
+    support.install(services)
     billing_timers.install(services)
 
     from workroom.email_bridge import install as email_bridge

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
-from typing import Any
+from typing import Any, Callable
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -57,16 +57,26 @@ def read_unsubscribe_token(secret: str, token: str) -> tuple[str, str] | None:
     return str(room_id), str(account_id)
 
 
+# Other packages' event types, in their own words: type → (actor name, data) → (headline, details).
+# Each package registers its own from its `install(services)` (see workroom/components.py).
+Describer = Callable[[str, dict[str, Any]], tuple[str, str]]
+DESCRIBERS: dict[str, Describer] = {}
+
+
 def describe(envelope: dict[str, Any]) -> tuple[str, str]:
     """(headline, details) for one event, in words a person reads in a mail."""
     actor = envelope.get("actor", {}).get("name", "Someone")
     data = envelope.get("data", {}) or {}
     kind = envelope.get("type", "")
+    if kind in DESCRIBERS:
+        return DESCRIBERS[kind](actor, data)
     files = data.get("files") or []
     file_lines = "\n".join(f"[file] {f.get('name')} ({f.get('size')} bytes)" for f in files if isinstance(f, dict))
     if kind == "message.posted":
         body = str(data.get("body", ""))
-        return f"{actor} posted a message", "\n".join(part for part in (body, file_lines) if part)
+        relayed = (data.get("relayed") or {}).get("from") or {}
+        headline = f"{actor} relayed a message from {relayed.get('name')}" if relayed else f"{actor} posted a message"
+        return headline, "\n".join(part for part in (body, file_lines) if part)
     if kind == "status_report.submitted":
         lines = [str(data.get("summary", ""))]
         lines += [f"- {m.get('title')}: {m.get('percent_complete')}%" for m in data.get("milestones", [])]
