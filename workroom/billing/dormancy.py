@@ -8,8 +8,8 @@ follows within a further 7 days (14 in all) the escrow is settled: requests 30 d
 released at once, younger requests are released 30 days after they were made (their own
 auto-release timer), and milestones with no request are refunded. Disputed milestones stay frozen.
 
-Activity is a room event of the types below, seen by a room-log hook in the transaction that
-stores it. Release requests never count: the procedure exists to settle escrow whose client has
+Activity is a room event of the types below by a person (not the system's own automatic
+releases and refunds), seen by a room-log hook in the transaction that stores it. Release requests never count: the procedure exists to settle escrow whose client has
 gone quiet, and a freelancer asking again and again must not keep the money frozen (the rules'
 own outcomes presuppose requests younger than 30 days on day 74). During dormancy, the activity
 that leaves it (a terms change request or acceptance, a release, a cancellation request) starts
@@ -91,8 +91,8 @@ def install(services: "Services") -> None:
     settle_step = policy.dormant_settle_after - policy.dormant_freelancer_notice_after
 
     async def on_append(tx: "Tx", room: Room, event: StoredEvent) -> None:
-        if room.kind != "fixed" or not is_activity(event.type):
-            return
+        if room.kind != "fixed" or event.actor_id == SYSTEM.id or not is_activity(event.type):
+            return  # only people's actions are activity; automatic releases and refunds are not
         watch = await _watch(tx, room.id)
         watch.last_activity_at = tx.now
         if watch.stage == "active" or event.type in LEAVES_DORMANCY:

@@ -110,7 +110,8 @@ async def issue_weekly_invoice(tx: Tx, services: Services, room_id: str, week: d
     billable = min(seconds, limit) if limit is not None else seconds
     rate = room.hourly_rate or 0
     invoice = Invoice(id=new_id("inv"), room_id=room_id, kind="weekly", period_start=week, period_end=week_end,
-                      seconds=seconds, billable_seconds=billable, rate=rate, amount=amount_for(billable, rate),
+                      seconds=seconds, billable_seconds=billable, disputed_seconds=0, paid_amount=0, rate=rate,
+                      amount=amount_for(billable, rate),
                       currency=room.currency, state="in_review", created_at=tx.now)
     tx.session.add(invoice)
     for segment in segments:

@@ -178,7 +178,8 @@ async def request_release_in(tx: Tx, services: Services, the_seat: Seat, milesto
     milestone.release_requested_at, milestone.overdue = tx.now, False
     milestone.state = "release_requested"
     invoice = Invoice(id=new_id("inv"), room_id=room.id, kind="pro_forma", milestone_id=milestone.id,
-                      amount=milestone.in_escrow, currency=room.currency, state="issued", created_at=tx.now)
+                      amount=milestone.in_escrow, seconds=0, billable_seconds=0, disputed_seconds=0, paid_amount=0,
+                      currency=room.currency, state="issued", created_at=tx.now)
     tx.session.add(invoice)
     milestone.invoice_id = invoice.id
     await release_deadlines.schedule(tx, services, milestone)
