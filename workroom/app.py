@@ -14,6 +14,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from workroom.channels import routes as hub_routes
+from workroom.channels.hub import Hub
 from workroom.auth import SESSION_COOKIE, SESSION_MAX_AGE, read_token, session_cookie_value
 from workroom.accounts import account_for_token
 from workroom.config import Settings
@@ -97,6 +99,7 @@ def build_routes(services: Services) -> list[BaseRoute]:
         Route("/", index, methods=["GET"]),
     ]
     routes += room_routes.routes
+    routes += hub_routes.routes
     routes += email_routes.routes
     routes += feedback_routes.routes
     routes += support_routes.routes
@@ -113,10 +116,12 @@ def build_routes(services: Services) -> list[BaseRoute]:
 def create_app(settings: Settings | None = None, *, services: Services | None = None,
                run_worker: bool = False, run_smtp: bool = False) -> Starlette:
     services = services or Services(settings or Settings.from_env())
+    hub = Hub(services)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await services.start()
+        await hub.start()
         worker = None
         if run_worker:
             from workroom.worker import Worker
@@ -137,6 +142,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                 await smtp.stop()
             if worker is not None:
                 await worker.stop()
+            await hub.stop()
             await services.stop()
 
     app = Starlette(
@@ -145,4 +151,5 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         exception_handlers={ApiError: on_api_error, HTTPException: on_http_error, Exception: on_server_error},
     )
     app.state.services = services
+    app.state.hub = hub
     return app

@@ -81,6 +81,15 @@ class Settings:
     # Inbound SMTP: accepted RCPTs per minute, per reply token and per client IP (451 4.7.1 past it).
     smtp_rate_per_token: int = 30
     smtp_rate_per_ip: int = 600
+    # Live hub (/ws). Redis channel and key prefix, so tests and tenants sharing a Redis never meet.
+    redis_prefix: str = "workroom:"
+    ws_max_frame_bytes: int = 128 * 1024          # a bigger client frame is closed with 1009
+    ws_send_queue_bytes: int = 1024 * 1024        # per socket; past it the socket is closed with 4008
+    ws_posts_per_window: int = 60                 # posts per connection per window; past it 4029
+    ws_ops_per_window: int = 600                  # any op per connection per window; past it 4029
+    ws_rate_window_seconds: int = 10
+    hub_check_seconds: float = 2.0                # listener health check and catch-up from the log
+    presence_ttl_seconds: int = 30                # a dead process's presence fades after this
 
     @property
     def embedded(self) -> bool:
@@ -135,6 +144,14 @@ class Settings:
             mail_batch_seconds=_int(env, "WORKROOM_MAIL_BATCH_SECONDS", 20, minimum=0),
             smtp_rate_per_token=_int(env, "WORKROOM_SMTP_RATE_PER_TOKEN", 30, minimum=1),
             smtp_rate_per_ip=_int(env, "WORKROOM_SMTP_RATE_PER_IP", 600, minimum=1),
+            redis_prefix=env.get("WORKROOM_REDIS_PREFIX") or "workroom:",
+            ws_max_frame_bytes=_int(env, "WORKROOM_WS_MAX_FRAME_BYTES", 128 * 1024, minimum=1024),
+            ws_send_queue_bytes=_int(env, "WORKROOM_WS_SEND_QUEUE_BYTES", 1024 * 1024, minimum=4096),
+            ws_posts_per_window=_int(env, "WORKROOM_WS_POSTS_PER_WINDOW", 60, minimum=1),
+            ws_ops_per_window=_int(env, "WORKROOM_WS_OPS_PER_WINDOW", 600, minimum=1),
+            ws_rate_window_seconds=_int(env, "WORKROOM_WS_RATE_WINDOW_SECONDS", 10, minimum=1),
+            hub_check_seconds=_int(env, "WORKROOM_HUB_CHECK_MS", 2000, minimum=50) / 1000,
+            presence_ttl_seconds=_int(env, "WORKROOM_PRESENCE_TTL_SECONDS", 30, minimum=2),
         )
 
 

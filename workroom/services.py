@@ -82,5 +82,6 @@ def make_broker(settings: Settings) -> Broker:
     if settings.redis_url:
         from workroom.channels.redis_broker import RedisBroker  # only the scaled shape needs redis
 
-        return RedisBroker(settings.redis_url)
+        return RedisBroker(settings.redis_url, prefix=settings.redis_prefix,
+                           check_seconds=settings.hub_check_seconds)
     return MemoryBroker()

@@ -34,6 +34,11 @@ class Broker(Protocol):
         """Raise if the broker cannot carry messages now (for /healthz)."""
 
 
+# Not a channel: what `next_published` yields after the broker lost its connection (or its
+# listener) and got it back. Messages may have been missed meanwhile, so the hub re-reads the log.
+RESUMED = "~resumed"
+
+
 def room_channel(room_id: str) -> str:
     return f"room:{room_id}"
 

@@ -1,0 +1,120 @@
+"""Live hub across processes: real uvicorn `web` processes on one Redis and one PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import AsyncIterator
+
+import pytest
+
+from tests.backends import PostgresDatabases
+from tests.conftest import need_postgres
+from tests.live_servers import Cluster, LiveClient, http_api
+
+
+@pytest.fixture
+async def cluster(pg_dbs: PostgresDatabases, tmp_path: Path) -> AsyncIterator[Cluster]:
+    need_postgres()
+    url = await pg_dbs.fresh()
+    live = Cluster(url, tmp_path)
+    assert live.redis is not None
+    live.redis.start()
+    try:
+        yield live
+    finally:
+        live.stop()
+        await pg_dbs.drop(url)
+
+
+async def test_a_post_on_a_reaches_a_client_on_b_live(cluster: Cluster) -> None:
+    a, b = cluster.start_web("A"), cluster.start_web("B")
+    api, http = http_api(a)
+    try:
+        room = await api.room()
+        client, freelancer = room["client"], room["freelancer"]
+        on_b = await LiveClient(b.ws(freelancer.token)).open()
+        on_a = await LiveClient(a.ws(client.token)).open()
+        subscribed = await on_b.subscribe(room.id, since=0)
+        head = subscribed["head"]
+        await on_a.subscribe(room.id, since=head)
+        # the backlog first: everything stored so far, in order
+        await on_b.wait_for(lambda c: c.events.get(room.id) == list(range(1, head + 1)))
+
+        await on_a.send(op="post", room=room.id, body="hello from A", client_id="c1", id=7)
+        await on_a.wait_for(lambda c: c.of_type("ack"))
+        ack = on_a.of_type("ack")[0]
+        assert ack["client_id"] == "c1" and ack["seq"] == head + 1 and ack["id"] == 7
+        await on_b.wait_for(lambda c: "hello from A" in c.bodies.get(room.id, []))
+        assert on_b.events[room.id] == list(range(1, head + 2))
+
+        # presence and typing cross processes too
+        await on_b.wait_for(lambda c: any({p["id"] for p in f["online"]} == {client.id, freelancer.id}
+                                          for f in c.of_type("presence")))
+        await on_a.send(op="typing", room=room.id)
+        await on_b.wait_for(lambda c: any(f["actor"]["id"] == client.id for f in c.of_type("typing")))
+
+        # unread follows read
+        await on_b.send(op="read", room=room.id, seq=head, id="r1")
+        await on_b.wait_for(lambda c: c.of_type("read"))
+        assert on_b.of_type("read")[0]["unread"] == 1     # the message from A is still unread
+        await on_a.close()
+        await on_b.close()
+    finally:
+        await http.aclose()
+
+
+async def test_redis_restarted_while_posting_every_subscriber_has_every_event_once_in_order(cluster: Cluster) -> None:
+    a, b = cluster.start_web("A"), cluster.start_web("B")
+    api, http = http_api(a)
+    assert cluster.redis is not None
+    try:
+        room = await api.room()
+        poster = room["client"]
+        watchers = [await LiveClient(web.ws(room["freelancer"].token)).open() for web in (a, b, b)]
+        for watcher in watchers:
+            await watcher.subscribe(room.id, since=0)
+        first = await api.post(room, poster, "before 0")
+        start = first["seq"]
+        for i in range(1, 15):
+            await api.post(room, poster, f"before {i}")
+        cluster.redis.kill()
+        for i in range(15):           # posting keeps working while Redis is down: stored and answered
+            await api.post(room, poster, f"during {i}")
+        cluster.redis.start()         # same port, empty: every subscription is gone
+        for i in range(15):
+            await api.post(room, poster, f"after {i}")
+        last = start + 44
+        for watcher in watchers:
+            await watcher.wait_for(lambda c: c.events.get(room.id, [])[-1:] == [last], timeout=60)
+            assert watcher.events[room.id] == list(range(1, last + 1)), cluster.logs()
+        for watcher in watchers:
+            await watcher.close()
+    finally:
+        await http.aclose()
+
+
+async def test_a_killed_process_clients_reconnect_to_the_other_and_resume_with_since(cluster: Cluster) -> None:
+    a, b = cluster.start_web("A"), cluster.start_web("B")
+    api, http = http_api(a)
+    try:
+        room = await api.room()
+        poster = room["client"]
+        on_b = await LiveClient(b.ws(room["freelancer"].token)).open()
+        await on_b.subscribe(room.id, since=0)
+        for i in range(10):
+            await api.post(room, poster, f"one {i}")
+        await on_b.wait_for(lambda c: "one 9" in c.bodies.get(room.id, []))
+        b.sigkill()
+        await on_b.wait_for(lambda c: c.close_code is not None)
+        for i in range(10):           # the room moves on while the client is away
+            await api.post(room, poster, f"two {i}")
+        seen = on_b.events[room.id]
+        again = await LiveClient(a.ws(room["freelancer"].token)).open()
+        await again.subscribe(room.id, since=seen[-1])
+        await api.post(room, poster, "three")
+        await again.wait_for(lambda c: "three" in c.bodies.get(room.id, []))
+        assert seen + again.events[room.id] == list(range(1, seen[-1] + len(again.events[room.id]) + 1))
+        assert again.bodies[room.id][-11:] == [f"two {i}" for i in range(10)] + ["three"]
+        await again.close()
+    finally:
+        await http.aclose()

@@ -1,0 +1,201 @@
+"""One room's live feed in one process: the sockets watching it, and the last `seq` it delivered.
+
+Events reach the feed from the broker; the feed hands each one, in `seq` order and exactly once,
+to every subscription whose position is behind it. A `seq` gap (a broker message lost, the broker
+reconnected, a publish that failed while Redis was down) makes the feed read the missing events
+from the room log before it delivers anything newer; events arriving meanwhile wait in `pending`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from workroom.channels.frames import event_frame, frame
+
+if TYPE_CHECKING:
+    from workroom.channels.hub import Hub
+
+log = logging.getLogger(__name__)
+
+PAGE = 500
+MAX_PENDING = 5000
+# Events after which a member may no longer see the room: their sockets are unsubscribed.
+MEMBERSHIP_ENDS = ("member.removed", "member.access_ended")
+
+
+class Socket(Protocol):
+    account_id: str
+
+    def send_event(self, frame: str) -> None: ...
+
+    def send_ephemeral(self, frame: str) -> None: ...
+
+    def lose_room(self, room_id: str, code: str, message: str) -> None: ...
+
+
+@dataclass(eq=False)
+class Subscription:
+    socket: Socket
+    room_id: str
+    account: dict[str, str]
+    expires_at: datetime | None = None
+    position: int = 0          # the highest seq handed to this socket
+
+
+class RoomFeed:
+    def __init__(self, hub: "Hub", room_id: str) -> None:
+        self.hub = hub
+        self.room_id = room_id
+        self.delivered = -1                     # unknown until the head is read (opening)
+        self.subs: set[Subscription] = set()
+        self.expiring = 0                       # subscriptions with a guest expiry
+        self.attaching = 0
+        self.pending: dict[int, str] = {}
+        self.filling: asyncio.Task[None] | None = None
+        self.fill_again = False
+        self.accounts: dict[str, int] = {}      # account id -> sockets here
+        self.names: dict[str, dict[str, str]] = {}
+        self.presence_task: asyncio.Task[None] | None = None
+
+    @property
+    def opening(self) -> bool:
+        return self.delivered < 0
+
+    def opened(self, head: int) -> None:
+        self.delivered = head
+        if self.pending:
+            self.request_fill()
+
+    # live events ---------------------------------------------------------------------------------
+    def on_event(self, seq: int, envelope: str, parsed: dict[str, Any]) -> None:
+        if self.opening or self.filling is not None:
+            if len(self.pending) < MAX_PENDING:
+                self.pending[seq] = envelope
+            else:
+                self.pending.clear()        # the log has them all; read it again instead
+                self.fill_again = True
+            return
+        if seq <= self.delivered:
+            return                          # already delivered (a duplicate or a refill overlap)
+        if seq == self.delivered + 1:
+            self._deliver(seq, envelope, parsed)
+            return
+        self.pending[seq] = envelope
+        self.hub.stats["gaps"] += 1
+        self.request_fill()
+
+    def _deliver(self, seq: int, envelope: str, parsed: dict[str, Any] | None) -> None:
+        text = event_frame(envelope)        # once per event per process, whatever the sockets
+        now = self.hub.services.clock.now() if self.expiring else None
+        for sub in tuple(self.subs):
+            if seq <= sub.position:
+                continue
+            if now is not None and sub.expires_at is not None and sub.expires_at <= now:
+                sub.socket.lose_room(self.room_id, "access_expired", "Your guest access to this room has ended.")
+                continue
+            sub.position = seq
+            sub.socket.send_event(text)
+        self.delivered = seq
+        self.hub.stats["events"] += 1
+        if parsed is None and '"member.' in envelope:
+            parsed = json.loads(envelope)
+        if parsed is not None and parsed.get("type") in MEMBERSHIP_ENDS:
+            gone = ((parsed.get("data") or {}).get("member") or {}).get("id")
+            for sub in tuple(self.subs):
+                if sub.account["id"] == gone:
+                    sub.socket.lose_room(self.room_id, "access_ended", "You are no longer a member of this room.")
+
+    # catching up from the log --------------------------------------------------------------------
+    def request_fill(self) -> None:
+        if self.opening:
+            return
+        if self.filling is None:
+            self.filling = asyncio.create_task(self._fill(), name=f"fill-{self.room_id}")
+        else:
+            self.fill_again = True
+
+    async def _fill(self) -> None:
+        try:
+            for _ in range(10_000):  # bounded: each round reads one page or drains pending
+                self.fill_again = False
+                async with self.hub.services.db.sessions() as session:
+                    events = await self.hub.services.log.read(session, self.room_id, self.delivered, PAGE)
+                for event in events:
+                    if event.seq == self.delivered + 1:
+                        self._deliver(event.seq, event.envelope, None)
+                self.hub.stats["filled"] += len(events)
+                if len(events) == PAGE:
+                    continue
+                for seq in [s for s in self.pending if s <= self.delivered]:
+                    del self.pending[seq]
+                while self.delivered + 1 in self.pending:
+                    self._deliver(self.delivered + 1, self.pending.pop(self.delivered + 1), None)
+                if not self.pending and not self.fill_again:
+                    return
+                if self.pending:
+                    await asyncio.sleep(0.01)  # the missing one may still be committing
+        except Exception:
+            log.exception("catching up room %s from the log failed; the health check retries", self.room_id)
+        finally:
+            self.filling = None
+
+    # sockets -------------------------------------------------------------------------------------
+    async def attach(self, sub: Subscription, since: int | None) -> None:
+        """Backlog after `since`, then live, with no gap and no duplicate: read pages until the
+        socket has reached what the feed delivered, then join in the same step of the event loop,
+        so no live event can fall between the last page and the join."""
+        self.attaching += 1
+        try:
+            position = self.delivered if since is None else since
+            for _ in range(100_000):
+                if position >= self.delivered:
+                    break
+                async with self.hub.services.db.sessions() as session:
+                    events = await self.hub.services.log.read(session, self.room_id, position, PAGE)
+                if not events:
+                    break
+                for event in events:
+                    sub.socket.send_event(event_frame(event.envelope))
+                    position = event.seq
+                await self.hub.wait_roomy(sub.socket)
+            sub.position = position
+            self.subs.add(sub)
+            if sub.expires_at is not None:
+                self.expiring += 1
+        finally:
+            self.attaching -= 1
+
+    def detach(self, sub: Subscription) -> None:
+        if sub in self.subs:
+            self.subs.discard(sub)
+            if sub.expires_at is not None:
+                self.expiring -= 1
+
+    @property
+    def idle(self) -> bool:
+        return not self.subs and not self.attaching
+
+    # ephemeral -----------------------------------------------------------------------------------
+    def broadcast(self, text: str, *, skip_account: str | None = None) -> None:
+        for sub in tuple(self.subs):
+            if sub.account["id"] != skip_account:
+                sub.socket.send_ephemeral(text)
+
+    def presence_changed(self) -> None:
+        if self.presence_task is None:
+            self.presence_task = asyncio.create_task(self._send_presence())
+
+    async def _send_presence(self) -> None:
+        try:
+            await asyncio.sleep(0.05)  # coalesce a burst of joins into one frame
+            online = await self.hub.presence.online(self.room_id)
+            self.broadcast(frame("presence", room=self.room_id, online=online))
+        except Exception as exc:
+            log.warning("presence of room %s not sent: %s", self.room_id, exc)
+        finally:
+            self.presence_task = None

@@ -1,0 +1,35 @@
+"""Server -> client frames of `/ws` (API.md), as JSON text.
+
+An event frame is the stored envelope with `"type": "event"`, and the envelope's own type (which
+would clash with the frame's) under `"event"`: `{"type":"event","event":"message.posted","room":
+...,"seq":...,"actor":...,"data":...}`. It is made from the stored text with string operations,
+once per event per process: the canonical envelope has sorted keys, so `"type"` is its last key.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+TYPE_KEY = ',"type":'
+
+
+def event_frame(envelope: str) -> str:
+    cut = envelope.rfind(TYPE_KEY)
+    if cut > 0 and envelope.endswith('"}'):
+        return '{"type":"event","event":' + envelope[cut + len(TYPE_KEY):-1] + "," + envelope[1:cut] + "}"
+    parsed = json.loads(envelope)           # not canonical text: take the slow, sure way
+    return json.dumps({**parsed, "type": "event", "event": parsed.get("type")}, separators=(",", ":"),
+                      ensure_ascii=False)
+
+
+def frame(type: str, request_id: Any = None, **fields: Any) -> str:
+    body: dict[str, Any] = {"type": type, **fields}
+    if request_id is not None:
+        body["id"] = request_id
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+
+
+def error_frame(code: str, message: str, request_id: Any = None, **fields: Any) -> str:
+    return frame("error", request_id, code=code, message=message, **fields)

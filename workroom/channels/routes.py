@@ -1,0 +1,42 @@
+"""`/ws` (API.md) and `/healthz/hub`: authenticate, then hand the socket to a SocketSession."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from workroom.auth import authenticate
+from workroom.channels.hub import Hub
+from workroom.channels.socket_session import SocketSession
+from workroom.errors import ApiError
+from workroom.services import Services
+
+NOT_AUTHENTICATED, NOT_ALLOWED = 4001, 4003
+
+
+async def websocket_endpoint(websocket: WebSocket) -> None:
+    services: Services = websocket.app.state.services
+    hub: Hub = websocket.app.state.hub
+    try:
+        account = await authenticate(websocket, services, allow_query_token=True)
+    except ApiError as error:
+        # accept first: a close code only exists on an open socket (a refused handshake is a bare 403)
+        await websocket.accept()
+        await websocket.close(NOT_AUTHENTICATED if error.status == 401 else NOT_ALLOWED, error.message[:120])
+        return
+    await websocket.accept()
+    await SocketSession(websocket, services, hub, account).run()
+
+
+async def hub_health(request: Request) -> Response:
+    """Live figures of this process's hub (sockets, rooms, queued bytes, slow closes, broker)."""
+    hub: Hub = request.app.state.hub
+    return JSONResponse(hub.snapshot())
+
+
+routes: list[BaseRoute] = [
+    WebSocketRoute("/ws", websocket_endpoint),
+    Route("/healthz/hub", hub_health, methods=["GET"]),
+]

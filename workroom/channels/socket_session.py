@@ -1,0 +1,254 @@
+"""One `/ws` connection: reads ops, answers them, and writes frames from its bounded queue.
+
+Ops are handled one at a time, in order, each checking the caller's membership of the room it
+names through the same core commands the HTTP API uses. Replies echo the op's `id`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from workroom.accounts import Account
+from workroom.channels.feed import Subscription
+from workroom.channels.frames import error_frame, frame
+from workroom.channels.hub import Hub
+from workroom.channels.send_queue import SendQueue
+from workroom.email_bridge.rate_limit import RateLimiter
+from workroom.errors import ApiError
+from workroom.rooms import commands
+from workroom.rooms.access import seat
+from workroom.services import Services
+
+log = logging.getLogger(__name__)
+
+TOO_SLOW, RATE_LIMITED, TOO_LARGE, SERVER_ERROR = 4008, 4029, 1009, 1011
+TYPING_EVERY = timedelta(seconds=2)
+
+
+class SocketSession:
+    def __init__(self, websocket: WebSocket, services: Services, hub: Hub, account: Account) -> None:
+        settings = services.settings
+        self.websocket = websocket
+        self.services = services
+        self.hub = hub
+        self.account_id = account.id
+        self.actor = {"id": account.id, "name": account.name}
+        self.queue = SendQueue(settings.ws_send_queue_bytes)
+        self.subs: dict[str, Subscription] = {}
+        window = timedelta(seconds=settings.ws_rate_window_seconds)
+        self.post_limit = RateLimiter(services.clock, settings.ws_posts_per_window, window)
+        self.op_limit = RateLimiter(services.clock, settings.ws_ops_per_window, window)
+        self.max_frame = settings.ws_max_frame_bytes
+        self.typed_at: dict[str, Any] = {}
+        self.close_code: int | None = None
+        self._roomy = asyncio.Event()
+        self._closing = asyncio.Event()
+
+    @property
+    def queued_bytes(self) -> int:
+        return self.queue.bytes
+
+    # what the feeds call -------------------------------------------------------------------------
+    def send_event(self, text: str) -> None:
+        if not self.queue.put(text):
+            self._give_up(TOO_SLOW)
+
+    def send_ephemeral(self, text: str) -> None:
+        self.queue.put(text, ephemeral=True)
+
+    def lose_room(self, room_id: str, code: str, message: str) -> None:
+        sub = self.subs.pop(room_id, None)
+        if sub is not None:
+            asyncio.get_running_loop().create_task(self.hub.leave(sub))
+            self.send_event(error_frame(code, message, room=room_id))
+
+    async def wait_roomy(self) -> None:
+        while self.queue.bytes > self.queue.limit // 2 and self.close_code is None:
+            self._roomy.clear()
+            await self._roomy.wait()
+
+    def _give_up(self, code: int) -> None:
+        if self.close_code is None:
+            self.close_code = code
+            if code == TOO_SLOW:
+                self.hub.stats["closed_slow"] += 1
+            self._closing.set()
+            self._roomy.set()
+
+    # the connection --------------------------------------------------------------------------------
+    async def run(self) -> None:
+        self.hub.sockets.add(self)
+        reader = asyncio.create_task(self._read())
+        writer = asyncio.create_task(self._write())
+        closer = asyncio.create_task(self._closing.wait())
+        try:
+            await asyncio.wait((reader, writer, closer), return_when=asyncio.FIRST_COMPLETED)
+            if self.close_code is not None:
+                reader.cancel()
+                writer.cancel()
+                await asyncio.gather(reader, writer, return_exceptions=True)
+                await self._leave_all()        # stop feeding it before the (maybe slow) close
+                await self._close(self.close_code)
+        finally:
+            for task in (reader, writer, closer):
+                task.cancel()
+            self.hub.sockets.discard(self)
+            peak = self.queue.peak_bytes
+            if peak > self.hub.stats["peak_queued_bytes"]:
+                self.hub.stats["peak_queued_bytes"] = peak
+            await self._leave_all()
+
+    async def _leave_all(self) -> None:
+        subs, self.subs = list(self.subs.values()), {}
+        for sub in subs:
+            await self.hub.leave(sub)
+
+    async def _close(self, code: int) -> None:
+        reasons = {TOO_SLOW: "too slow: reconnect and subscribe with since", RATE_LIMITED: "rate limited",
+                   TOO_LARGE: "frame too large", SERVER_ERROR: "server error"}
+        try:
+            # a client that reads nothing cannot take even the close frame: do not wait forever
+            await asyncio.wait_for(self.websocket.close(code, reasons.get(code, "")), timeout=5)
+        except Exception:
+            pass
+
+    async def _write(self) -> None:
+        while True:
+            text = await self.queue.get()
+            if text is None:
+                return
+            if self.queue.bytes <= self.queue.limit // 2:
+                self._roomy.set()
+            try:
+                await self.websocket.send_text(text)
+            except Exception:
+                return  # the client went away; the reader sees the disconnect
+
+    async def _read(self) -> None:
+        while True:
+            message = await self.websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")
+            if text is None:
+                if len(message.get("bytes") or b"") > self.max_frame:
+                    return self._give_up(TOO_LARGE)
+                self.send_event(error_frame("binary_not_supported", "Send JSON text frames."))
+                continue
+            if len(text) > self.max_frame:
+                return self._give_up(TOO_LARGE)
+            if not self.op_limit.allow("op"):
+                return self._give_up(RATE_LIMITED)
+            try:
+                op = json.loads(text)
+            except ValueError:
+                self.send_event(error_frame("bad_json", "That frame is not JSON."))
+                continue
+            if not isinstance(op, dict):
+                self.send_event(error_frame("bad_json", "A frame is a JSON object with an op."))
+                continue
+            try:
+                await self._handle(op)
+            except ApiError as error:
+                fields = {"room": op["room"]} if isinstance(op.get("room"), str) else {}
+                self.send_event(error_frame(error.code, error.message, op.get("id"), **fields))
+            except WebSocketDisconnect:
+                return
+            except Exception:
+                log.exception("op %.100s failed", text)
+                return self._give_up(SERVER_ERROR)
+            if self.close_code is not None:
+                return
+
+    # ops ---------------------------------------------------------------------------------------------
+    async def _handle(self, op: dict[str, Any]) -> None:
+        name, rid = op.get("op"), op.get("id")
+        if name == "ping":
+            self.send_event(frame("pong", rid))
+        elif name == "subscribe":
+            await self._subscribe(_room(op), _seq(op, "since", required=False), rid)
+        elif name == "unsubscribe":
+            room_id = _room(op)
+            sub = self.subs.pop(room_id, None)
+            if sub is not None:
+                await self.hub.leave(sub)
+            self.send_event(frame("unsubscribed", rid, room=room_id))
+        elif name == "post":
+            await self._post(op, rid)
+        elif name == "typing":
+            await self._typing(_room(op))
+        elif name == "read":
+            await self._read_marker(_room(op), _seq(op, "seq", required=True), rid)
+        else:
+            raise ApiError(400, "unknown_op", "op must be one of subscribe, unsubscribe, post, typing, read, ping.")
+
+    async def _subscribe(self, room_id: str, since: int | None, rid: Any) -> None:
+        async with self.services.transaction() as tx:
+            the_seat = await seat(tx, room_id, _account_of(tx, self))
+            head, expires_at, role = the_seat.room.head_seq, the_seat.member.expires_at, the_seat.role
+        old = self.subs.pop(room_id, None)
+        if old is not None:
+            await self.hub.leave(old)
+        sub = Subscription(self, room_id, {**self.actor, "role": role}, expires_at=expires_at)
+        self.subs[room_id] = sub
+        self.send_event(frame("subscribed", rid, room=room_id, head=head))
+        await self.hub.join(sub, since)
+
+    async def _post(self, op: dict[str, Any], rid: Any) -> None:
+        if not self.post_limit.allow("post"):
+            self._give_up(RATE_LIMITED)
+            return
+        body, client_id = op.get("body", ""), op.get("client_id")
+        if not isinstance(body, str):
+            raise ApiError(422, "invalid_field", "body: must be a string")
+        if client_id is not None and not isinstance(client_id, str):
+            raise ApiError(422, "invalid_field", "client_id: must be a string")
+        account = _account_of(None, self)
+        event = await commands.post_message(self.services, account, _room(op), body, client_id=client_id,
+                                            source="web")
+        self.send_event(frame("ack", rid, room=event.room_id, client_id=client_id, seq=event.seq))
+
+    async def _typing(self, room_id: str) -> None:
+        now = self.services.clock.now()
+        last = self.typed_at.get(room_id)
+        if last is not None and now - last < TYPING_EVERY:
+            return                          # a typist announces at most every 2 s
+        async with self.services.transaction() as tx:
+            await seat(tx, room_id, _account_of(tx, self))
+        self.typed_at[room_id] = now
+        await self.hub.typing(room_id, self.actor)
+
+    async def _read_marker(self, room_id: str, seq: int, rid: Any) -> None:
+        account = _account_of(None, self)
+        marker = await commands.mark_read(self.services, account, room_id, seq)
+        async with self.services.transaction() as tx:
+            unread = (await commands.unread_counts(tx, account.id, [room_id])).get(room_id, 0)
+        self.send_event(frame("read", rid, room=room_id, seq=marker, unread=unread))
+
+
+def _account_of(tx: Any, session: SocketSession) -> Account:
+    """A detached stand-in for the signed-in account: the commands read only its id and name,
+    so an op costs no extra query to load it."""
+    return Account(id=session.account_id, name=session.actor["name"])
+
+
+def _room(op: dict[str, Any]) -> str:
+    room = op.get("room")
+    if not isinstance(room, str) or not room:
+        raise ApiError(422, "invalid_field", "room: a room id is required")
+    return room
+
+
+def _seq(op: dict[str, Any], name: str, *, required: bool) -> int | None:
+    value = op.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ApiError(422, "invalid_field", f"{name}: must be a whole number, 0 or more")
+    return value
