@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.clocked import advance
+from tests.billing_steps import advance
 from tests.money import release_payment
 from tests.people import Api, Person, RoomSetup
 
@@ -61,13 +61,13 @@ async def test_feedback_with_no_release_is_refused(api: Api) -> None:
 
 async def test_feedback_window_open_on_day_60(api: Api) -> None:
     room = await completed_with_release(api)
-    await advance(api, "P60D", room)
+    await advance(api, room, "P60D")
     assert (await feedback(api, room, room["client"])).status_code == 201
 
 
 async def test_feedback_window_closed_on_day_61(api: Api) -> None:
     room = await completed_with_release(api)
-    await advance(api, "P61D", room)
+    await advance(api, room, "P61D")
     await refused(await feedback(api, room, room["client"]), 409, "feedback_window_closed")
     await refused(await feedback(api, room, room["freelancer"]), 409, "feedback_window_closed")
 
@@ -98,14 +98,14 @@ async def test_public_job_cannot_hide_details(api: Api) -> None:
 
 async def test_mid_contract_refused_on_day_29_since_start(api: Api) -> None:
     room = await api.room()
-    await advance(api, "P29D", room)
+    await advance(api, room, "P29D")
     await release_payment(api, room, 30000)
     await refused(await feedback(api, room, room["client"]), 409, "contract_too_new")
 
 
 async def test_mid_contract_allowed_on_day_30_since_start(api: Api) -> None:
     room = await api.room()
-    await advance(api, "P30D", room)
+    await advance(api, room, "P30D")
     await release_payment(api, room, 30000)
     response = await feedback(api, room, room["client"], 4, "Good progress so far")
     assert response.status_code == 201
@@ -116,39 +116,39 @@ async def test_mid_contract_allowed_on_day_30_since_start(api: Api) -> None:
 
 async def test_mid_contract_with_payment_30_days_ago(api: Api) -> None:
     room = await api.room()
-    await advance(api, "P10D", room)
+    await advance(api, room, "P10D")
     await release_payment(api, room, 30000)
-    await advance(api, "P30D", room)
+    await advance(api, room, "P30D")
     assert (await feedback(api, room, room["client"])).status_code == 201
 
 
 async def test_mid_contract_refused_with_payment_31_days_ago(api: Api) -> None:
     room = await api.room()
-    await advance(api, "P10D", room)
+    await advance(api, room, "P10D")
     await release_payment(api, room, 30000)
-    await advance(api, "P31D", room)
+    await advance(api, room, "P31D")
     await refused(await feedback(api, room, room["client"]), 409, "no_recent_payment")
 
 
 async def test_mid_contract_refused_29_days_after_last_feedback(api: Api) -> None:
     room = await api.room()
-    await advance(api, "P30D", room)
+    await advance(api, room, "P30D")
     await release_payment(api, room, 30000)
     assert (await feedback(api, room, room["client"])).status_code == 201
-    await advance(api, "P20D", room)
+    await advance(api, room, "P20D")
     await release_payment(api, room, 30000)
-    await advance(api, "P9D", room)
+    await advance(api, room, "P9D")
     await refused(await feedback(api, room, room["client"]), 409, "feedback_too_recent")
 
 
 async def test_mid_contract_allowed_30_days_after_last_feedback(api: Api) -> None:
     room = await api.room()
-    await advance(api, "P30D", room)
+    await advance(api, room, "P30D")
     await release_payment(api, room, 30000)
     assert (await feedback(api, room, room["client"])).status_code == 201
-    await advance(api, "P20D", room)
+    await advance(api, room, "P20D")
     await release_payment(api, room, 30000)
-    await advance(api, "P10D", room)
+    await advance(api, room, "P10D")
     assert (await feedback(api, room, room["client"], 3, "Slower this month")).status_code == 201
     listed = await api.ok("GET", f"/api/rooms/{room.id}/feedback", room["freelancer"])
     assert [f["kind"] for f in listed["feedback"]] == ["mid_contract", "mid_contract"]
@@ -156,7 +156,7 @@ async def test_mid_contract_allowed_30_days_after_last_feedback(api: Api) -> Non
 
 async def test_freelancer_cannot_leave_mid_contract_feedback(api: Api) -> None:
     room = await api.room()
-    await advance(api, "P30D", room)
+    await advance(api, room, "P30D")
     await release_payment(api, room, 30000)
     await refused(await feedback(api, room, room["freelancer"]), 403, "role_not_allowed")
 
@@ -170,7 +170,7 @@ async def test_no_feedback_on_a_proposal(api: Api) -> None:
 
 async def eligible_room(api: Api) -> RoomSetup:
     room = await api.room()
-    await advance(api, "P30D", room)
+    await advance(api, room, "P30D")
     await release_payment(api, room, 30000)
     return room
 
@@ -181,9 +181,9 @@ async def request(api: Api, room: RoomSetup, who: Person) -> Any:
 
 async def test_request_needs_the_same_eligibility(api: Api) -> None:
     room = await api.room()
-    await advance(api, "P29D", room)
+    await advance(api, room, "P29D")
     await refused(await request(api, room, room["freelancer"]), 409, "contract_too_new")
-    await advance(api, "P1D", room)
+    await advance(api, room, "P1D")
     await refused(await request(api, room, room["freelancer"]), 409, "no_recent_payment")
     await refused(await request(api, room, room["client"]), 403, "role_not_allowed")
 
@@ -192,7 +192,7 @@ async def test_request_still_open_on_day_14_and_fulfilled(api: Api) -> None:
     room = await eligible_room(api)
     asked = await request(api, room, room["freelancer"])
     assert asked.status_code == 201 and asked.json()["type"] == "feedback.requested"
-    await advance(api, "P14D", room)
+    await advance(api, room, "P14D")
     await refused(await request(api, room, room["freelancer"]), 409, "request_pending")
     types = [e["type"] for e in await api.events(room, room["client"])]
     assert "feedback.request_expired" not in types
@@ -205,7 +205,7 @@ async def test_request_still_open_on_day_14_and_fulfilled(api: Api) -> None:
 async def test_request_expired_on_day_15_and_can_be_made_again(api: Api) -> None:
     room = await eligible_room(api)
     first = (await request(api, room, room["freelancer"])).json()
-    await advance(api, "P15D", room)
+    await advance(api, room, "P15D")
     events = await api.events(room, room["freelancer"])
     expired = [e for e in events if e["type"] == "feedback.request_expired"]
     assert len(expired) == 1 and expired[0]["data"]["request"] == first["data"]["request"]
@@ -219,7 +219,7 @@ async def test_request_expired_on_day_15_and_can_be_made_again(api: Api) -> None
 async def test_request_again_refused_when_no_longer_eligible(api: Api) -> None:
     room = await eligible_room(api)
     await request(api, room, room["freelancer"])
-    await advance(api, "P31D", room)  # the request expired, and the last payment is now too old
+    await advance(api, room, "P31D")  # the request expired, and the last payment is now too old
     await refused(await request(api, room, room["freelancer"]), 409, "no_recent_payment")
 
 

@@ -184,3 +184,13 @@ async def test_cancelled_job_can_be_archived(api: Api) -> None:
     await api.ok("POST", f"/api/jobs/{job}/cancel", client, json={"reason": "Filled elsewhere."})
     await api.ok("POST", "/api/rooms/archive", rooms[0]["freelancer"], json={"rooms": [rooms[0].id]})
     assert rooms[0].id in await listed(api, rooms[0]["freelancer"], True)
+
+
+async def test_archiving_a_job_in_dispute_is_refused(api: Api) -> None:
+    room = await api.room()
+    await api.ok("POST", f"/api/rooms/{room.id}/cancel", room["client"], json={"reason": "Not working out"})
+    await api.ok("POST", f"/api/rooms/{room.id}/cancel/reject", room["freelancer"])
+    assert await status_of(api, room, room["client"]) == "disputed"
+    response = await api.call("POST", "/api/rooms/archive", room["client"], json={"rooms": [room.id]})
+    assert response.status_code == 409 and response.json()["error"]["code"] == "not_archivable"
+    assert room.id not in await listed(api, room["client"], True)

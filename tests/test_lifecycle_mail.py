@@ -7,7 +7,7 @@ from typing import AsyncIterator
 
 import pytest
 
-from tests.clocked import advance
+from tests.billing_steps import advance
 from tests.email_helpers import MailSink, free_port
 from tests.money import release_payment
 from tests.people import Api
@@ -44,7 +44,7 @@ def texts(relay: MailSink, address: str) -> list[str]:
 
 async def test_feedback_request_mails_the_client(api: Api, services: Services, relay: MailSink) -> None:
     room = await api.room()
-    await advance(api, "P30D", room)
+    await advance(api, room, "P30D")
     await release_payment(api, room, 30000)
     await api.ok("POST", f"/api/rooms/{room.id}/feedback/request", room["freelancer"])
     await deliver(api, services)

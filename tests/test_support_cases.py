@@ -28,8 +28,8 @@ def lead(api: Api) -> Person:
 
 
 async def balances(api: Api, room: RoomSetup) -> dict[str, int]:
-    async with api.services.transaction() as tx:
-        return await ledger.balances(tx.session, room.id)
+    """The job's ledger as the client sees it (`GET …/ledger`)."""
+    return (await api.ok("GET", f"/api/rooms/{room.id}/ledger", room["client"]))["balances"]  # type: ignore[no-any-return]
 
 
 async def test_unresponsive_freelancer_story(api: Api) -> None:
@@ -100,9 +100,10 @@ async def test_unresponsive_freelancer_story(api: Api) -> None:
                           "case.outreach_closed", "case.approved", "case.credit_granted", "case.resolved"]
     assert verify_export(export) == []
     credit_event = next(e for e in export["events"] if e["type"] == "case.credit_granted")
-    async with api.services.transaction() as tx:
-        journal = await ledger.journal(tx.session, room.id)
-    assert [line.event_seq for line in journal if line.kind == ledger.CREDIT] == [credit_event["seq"]] * 2
+    postings = (await api.ok("GET", f"/api/rooms/{room.id}/ledger", room["freelancer"]))["postings"]
+    credit_lines = [(p["account"], p["amount"], p["event_seq"]) for p in postings if p["kind"] == ledger.CREDIT]
+    assert sorted(credit_lines) == [(ledger.CLIENT_CREDIT, 1500, credit_event["seq"]),
+                                    (ledger.PLATFORM_EXPENSE, -1500, credit_event["seq"])]
 
 
 async def test_non_agent_cannot_open_a_case(api: Api) -> None:
