@@ -85,7 +85,7 @@ async def database_url(request: pytest.FixtureRequest, sqlite_dbs: SqliteDatabas
     need_postgres()
     url = await pg_dbs.fresh()
     yield url
-    await pg_dbs.drop(url)
+    await pg_dbs.release(url)
 
 
 @pytest.fixture
@@ -94,7 +94,7 @@ async def postgres_url(pg_dbs: PostgresDatabases) -> AsyncIterator[str]:
     need_postgres()
     url = await pg_dbs.fresh()
     yield url
-    await pg_dbs.drop(url)
+    await pg_dbs.release(url)
 
 
 def make_settings(database_url: str, var_dir: Path, **overrides: str) -> Settings:
