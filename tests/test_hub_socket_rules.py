@@ -13,22 +13,18 @@ from typing import AsyncIterator
 import httpx
 import pytest
 
-from tests.backends import PostgresDatabases
-from tests.conftest import need_postgres
 from tests.live_servers import Cluster, LiveClient, http_api
 
 
 @pytest.fixture
-async def single(pg_dbs: PostgresDatabases, tmp_path: Path) -> AsyncIterator[Cluster]:
+async def single(postgres_url: str, tmp_path: Path) -> AsyncIterator[Cluster]:
     """One web process on PostgreSQL and the in-memory broker (no Redis needed for one process)."""
-    need_postgres()
-    url = await pg_dbs.fresh()
+    url = postgres_url
     live = Cluster(url, tmp_path, with_redis=False)
     try:
         yield live
     finally:
         live.stop()
-        await pg_dbs.drop(url)
 
 
 async def test_bad_input_gets_error_frames_and_abuse_gets_closed(single: Cluster) -> None:

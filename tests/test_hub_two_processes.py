@@ -7,15 +7,12 @@ from typing import AsyncIterator
 
 import pytest
 
-from tests.backends import PostgresDatabases
-from tests.conftest import need_postgres
 from tests.live_servers import Cluster, LiveClient, http_api
 
 
 @pytest.fixture
-async def cluster(pg_dbs: PostgresDatabases, tmp_path: Path) -> AsyncIterator[Cluster]:
-    need_postgres()
-    url = await pg_dbs.fresh()
+async def cluster(postgres_url: str, tmp_path: Path) -> AsyncIterator[Cluster]:
+    url = postgres_url
     live = Cluster(url, tmp_path)
     assert live.redis is not None
     live.redis.start()
@@ -23,7 +20,6 @@ async def cluster(pg_dbs: PostgresDatabases, tmp_path: Path) -> AsyncIterator[Cl
         yield live
     finally:
         live.stop()
-        await pg_dbs.drop(url)
 
 
 async def test_a_post_on_a_reaches_a_client_on_b_live(cluster: Cluster) -> None:
