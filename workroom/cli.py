@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -29,9 +30,16 @@ def cmd_migrate(args: argparse.Namespace) -> None:
     print(f"migrated {settings.database_url.split('@')[-1]}")
 
 
+def _default_base_url(args: argparse.Namespace) -> None:
+    """Links in mail and the printed login links point where this process listens, unless the
+    deployment says otherwise (a proxy, a public name)."""
+    os.environ.setdefault("WORKROOM_BASE_URL", f"http://{args.host}:{args.port}")
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
+    _default_base_url(args)
     settings = _settings()
     if settings.embedded:
         from workroom.db.migrate import upgrade
@@ -98,7 +106,8 @@ async def _demo(settings: Settings) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> None:
-    """The embedded shape: migrate, seed the demo once, then web + worker in one process."""
+    """The embedded shape: migrate, seed the demo once, then web + SMTP + worker in one process."""
+    _default_base_url(args)
     settings = _settings()
     import uvicorn
 
