@@ -5,11 +5,14 @@ contact details only with that approval, and ends the case with its outcome in t
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Any
 
 from tests.money import release_payment
 from tests.people import Api, Person, RoomSetup
 from workroom.billing import ledger
+from workroom.channels.broker import room_channel
 from workroom.rooms.record import verify_export
 
 
@@ -226,3 +229,22 @@ async def test_closed_case_takes_no_more_actions(api: Api) -> None:
     assert "case.outreach_closed" not in [e["type"] for e in await api.events(room, room["client"])]
     # a new case may be opened now
     assert (await case_on(api, room))["status"] == "open"
+
+
+async def test_case_events_are_published_live_after_commit(api: Api) -> None:
+    """What the hub forwards to sockets: every case event, including the timer's, as stored."""
+    room = await api.room(support=True)
+    broker = api.services.broker
+    await broker.subscribe(room_channel(room.id))
+    case = await case_on(api, room)
+    await act(api, case, "outreach", room["support"], party="freelancer", channel="email", responded=False)
+    await api.advance("PT48H")
+    stored = {e["seq"]: e for e in await api.events(room, room["client"]) if e["type"].startswith("case.")}
+    published = []
+    while len(published) < len(stored):
+        message = await asyncio.wait_for(broker.next_published(), timeout=5)
+        envelope = json.loads(message.message)
+        if envelope["type"].startswith("case."):
+            published.append(envelope)
+    assert [e["type"] for e in published] == ["case.opened", "case.outreach_logged", "case.outreach_closed"]
+    assert all(stored[e["seq"]] == e for e in published)

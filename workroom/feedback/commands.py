@@ -14,9 +14,9 @@ from workroom.errors import ApiError, conflict, forbidden, invalid, not_found
 from workroom.feedback.eligibility import Unmet, final_feedback_unmet, mid_contract_unmet, request_open
 from workroom.feedback.models import FINAL, MID_CONTRACT, Feedback, FeedbackRequest, PrivateComment
 from workroom.ids import new_id
-from workroom.rooms.access import Seat, seat
+from workroom.rooms.access import Seat, party, seat
 from workroom.rooms.log import SYSTEM, StoredEvent, lock_room
-from workroom.rooms.models import Member, Room
+from workroom.rooms.models import Room
 from workroom.services import Services, Tx
 
 REQUEST_EXPIRY_TIMER = "feedback.request_expiry"
@@ -27,13 +27,6 @@ EXPIRY_NOTICE_DELAY = timedelta(seconds=1)
 def not_eligible(unmet: list[Unmet]) -> ApiError:
     first = unmet[0]
     return conflict(first.code, " ".join(u.message for u in unmet))
-
-
-async def party_id(tx: Tx, room_id: str, role: str) -> str:
-    account_id = await tx.session.scalar(select(Member.account_id).where(Member.room_id == room_id,
-                                                                         Member.role == role))
-    assert account_id is not None, f"room {room_id} has no {role}"
-    return account_id
 
 
 async def last_client_feedback_at(tx: Tx, room_id: str, client_id: str) -> datetime | None:
@@ -47,7 +40,7 @@ async def mid_contract_check(tx: Tx, services: Services, room: Room) -> list[Unm
     if room.status != "working":
         return [Unmet("not_working", f"Mid-contract feedback is for a contract in progress; this job is {room.status}.")]
     paid = [p.at for p in await payments(tx, room.id)]
-    client = await party_id(tx, room.id, "client")
+    client = (await party(tx, room.id, "client")).id
     return mid_contract_unmet(services.policy, tx.now, room.started_at, paid,
                               await last_client_feedback_at(tx, room.id, client))
 
@@ -90,7 +83,7 @@ async def leave_feedback(services: Services, account: Account, room_id: str, rat
             raise not_eligible(unmet)
         if hide_job_details and not (the_seat.role == "client" and room.invite_only):
             raise invalid("hide_job_details", "only the client of an invite-only job may hide its details")
-        subject = await party_id(tx, room_id, "freelancer" if the_seat.role == "client" else "client")
+        subject = (await party(tx, room_id, "freelancer" if the_seat.role == "client" else "client")).id
         return await _store(tx, services, the_seat, kind, subject, rating, comment, hide_job_details,
                             client_id=client_id, source=source)
 
@@ -164,7 +157,7 @@ async def add_private_comment(services: Services, account: Account, room_id: str
         the_seat = await seat(tx, room_id, account)
         the_seat.require(("client",), "send private comments about the freelancer")
         comment = PrivateComment(id=new_id("pc"), room_id=room_id, author_id=account.id,
-                                 subject_id=await party_id(tx, room_id, "freelancer"), body=body, created_at=tx.now)
+                                 subject_id=(await party(tx, room_id, "freelancer")).id, body=body, created_at=tx.now)
         tx.session.add(comment)
         await tx.session.flush()
         return comment

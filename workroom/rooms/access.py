@@ -46,6 +46,17 @@ async def membership(tx: "Tx", room_id: str, account_id: str) -> Member | None:
     return await tx.session.scalar(select(Member).where(Member.room_id == room_id, Member.account_id == account_id))
 
 
+async def party(tx: "Tx", room_id: str, role: str) -> Account:
+    """The room's client or freelancer (every room has exactly one of each, for the record)."""
+    if role not in ("client", "freelancer"):
+        raise ValueError(f"not a party role: {role!r}")
+    account = await tx.session.scalar(select(Account).join(Member, Member.account_id == Account.id)
+                                      .where(Member.room_id == room_id, Member.role == role))
+    if account is None:
+        raise not_found()
+    return account
+
+
 async def seat(tx: "Tx", room_id: str, account: Account, *, lock: bool = False) -> Seat:
     """The caller's seat in the room, or 404 (not a member) / 403 (a guest whose access ended).
     With `lock`, the room row is locked for an append (see `lock_room`)."""

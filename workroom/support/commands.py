@@ -14,9 +14,9 @@ from workroom.billing import ledger
 from workroom.clock import isoformat
 from workroom.errors import ApiError, conflict, forbidden, invalid, not_found
 from workroom.ids import new_id
-from workroom.rooms.access import Seat, membership, require_staff, seat
+from workroom.rooms.access import Seat, membership, party as room_party, require_staff, seat
 from workroom.rooms.log import SYSTEM, Actor, StoredEvent, lock_room
-from workroom.rooms.models import Member, Room
+from workroom.rooms.models import Room
 from workroom.services import Services, Tx
 from workroom.support.models import CaseApproval, SupportCase
 from workroom.support.research import research_summary
@@ -94,7 +94,7 @@ async def log_outreach(services: Services, agent: Account, case_id: str, party: 
     async with services.transaction() as tx:
         cs = await case_seat(tx, case_id, agent)
         case, room = cs.case, cs.seat.room
-        target = await _party(tx, room.id, party)
+        target = await room_party(tx, room.id, party)
         if case.outreach_state == "closed":
             raise conflict("outreach_closed", "The outreach window has closed; offer the client the other options.")
         if case.outreach_party_id is not None and case.outreach_party_id != target.id:
@@ -146,7 +146,7 @@ async def relay(services: Services, agent: Account, case_id: str, party: str, bo
         repeat = await services.log.find_repeat(tx, cs.seat.room.id, agent.id, client_id)
         if repeat is not None:
             return repeat
-        speaker = await _party(tx, cs.seat.room.id, party)
+        speaker = await room_party(tx, cs.seat.room.id, party)
         return await services.log.append(tx, cs.seat.room, "message.posted", cs.seat.actor, {
             "body": body, "files": [],
             "relayed": {"from": {"id": speaker.id, "name": speaker.name, "role": party}, "case": cs.case.id},
@@ -172,7 +172,7 @@ async def approve(services: Services, lead: Account, case_id: str, what: str, am
         if what == "contact_details":
             if party is None:
                 raise ApiError(422, "missing_field", "party is required to approve releasing contact details.")
-            await _party(tx, room.id, party)
+            await room_party(tx, room.id, party)
         approval = CaseApproval(id=new_id("ap"), case_id=case.id, what=what, approver_id=lead.id, approved_at=tx.now,
                                 amount=amount if what == "credit" else None,
                                 party_role=party if what == "contact_details" else None)
@@ -216,7 +216,7 @@ async def grant_credit(services: Services, agent: Account, case_id: str, amount:
                 raise conflict("over_approved_amount", f"The lead approved a credit of at most {approval.amount}.")
             approval.used_at = tx.now
         case.credits_granted += 1
-        client = await _party(tx, room.id, "client")
+        client = await room_party(tx, room.id, "client")
         event = await services.log.append(tx, room, "case.credit_granted", cs.seat.actor, {
             "case": case.id, "amount": amount, "currency": room.currency, "suggested": suggested,
             "to": {"id": client.id, "name": client.name, "role": "client"},
@@ -237,7 +237,7 @@ async def release_contact_details(services: Services, agent: Account, case_id: s
         if approval is None or approval.party_role != party:
             raise forbidden("approval_required", "Releasing a party's contact details needs a lead's approval.")
         approval.used_at = tx.now
-        target = await _party(tx, room.id, party)
+        target = await room_party(tx, room.id, party)
         return await services.log.append(tx, room, "case.contact_released", cs.seat.actor, {
             "case": case.id, "party": {"id": target.id, "name": target.name, "role": party},
             "email": target.email, "approval": approval.id,
@@ -256,14 +256,6 @@ async def end_case(services: Services, agent: Account, case_id: str, status: str
         return await services.log.append(tx, cs.seat.room, f"case.{status}", cs.seat.actor, {
             "case": case.id, "outcome": outcome, "credits_granted": case.credits_granted,
         }, source=source)
-
-
-async def _party(tx: Tx, room_id: str, role: str) -> Account:
-    account_id = await tx.session.scalar(select(Member.account_id).where(Member.room_id == room_id, Member.role == role))
-    account = await tx.session.get(Account, account_id) if account_id else None
-    if account is None:
-        raise invalid("party", "must be client or freelancer")
-    return account
 
 
 def _money(minor: int) -> str:

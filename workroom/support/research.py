@@ -14,7 +14,8 @@ from workroom.billing.models import Milestone, WorkSegment
 from workroom.billing.queries import MoneySummary, money_summary, payments
 from workroom.clock import isoformat
 from workroom.policy import Policy
-from workroom.rooms.models import Event, Member, Room, RoomFile
+from workroom.rooms.access import party
+from workroom.rooms.models import Event, Room, RoomFile
 from workroom.services import Tx
 
 EXCERPT_CHARS = 200
@@ -29,12 +30,6 @@ def credit_basis(money: MoneySummary) -> int:
 def suggested_credit(policy: Policy, money: MoneySummary) -> int:
     """The typical courtesy credit: the policy's percent of the basis, rounded half up to the minor unit."""
     return (credit_basis(money) * policy.courtesy_credit_percent + 50) // 100
-
-
-async def _party(tx: Tx, room_id: str, role: str) -> str:
-    account_id = await tx.session.scalar(select(Member.account_id).where(Member.room_id == room_id, Member.role == role))
-    assert account_id is not None
-    return account_id
 
 
 async def _last_message(tx: Tx, room_id: str, account_id: str) -> dict[str, Any] | None:
@@ -83,7 +78,7 @@ async def work_delivered(tx: Tx, room: Room, freelancer_id: str) -> dict[str, An
 async def research_summary(tx: Tx, policy: Policy, room: Room) -> dict[str, Any]:
     money = await money_summary(tx, room.id)
     paid = await payments(tx, room.id)
-    client, freelancer = await _party(tx, room.id, "client"), await _party(tx, room.id, "freelancer")
+    client, freelancer = (await party(tx, room.id, "client")).id, (await party(tx, room.id, "freelancer")).id
     last_paid = paid[-1] if paid else None
     return {
         "contract": {"kind": room.kind, "status": room.status, "currency": room.currency,
