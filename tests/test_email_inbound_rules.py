@@ -13,7 +13,7 @@ from tests.email_helpers import send_raw
 from tests.people import Api
 from workroom.clock import TestClock
 from workroom.email_bridge import tokens
-from workroom.email_bridge.inbound_store import store_received
+from workroom.email_bridge.store_batcher import StoreBatcher
 from workroom.email_bridge.install import bridge_of
 from workroom.email_bridge.models import OutboxMail, ReceivedMail
 from workroom.email_bridge.smtp_server import InboundSmtpServer
@@ -82,7 +82,7 @@ async def test_mail_stored_before_a_crash_is_processed_when_the_server_starts(ap
     setup = await api.room()
     client = setup["client"]
     address = f"reply+{await _token(services, setup.id, client.id)}@{DOMAIN}"
-    await store_received(services, peer="127.0.0.1", mail_from=client.email, rcpt_to=[address],
+    await StoreBatcher(services).store(peer="127.0.0.1", mail_from=client.email, rcpt_to=[address],
                          raw=_mail(client.email, address, "Re: x", "Stored, then the power went out.", "<crash@c>"))
     server = InboundSmtpServer(services)
     await server.start("127.0.0.1", 0)

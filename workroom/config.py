@@ -90,6 +90,8 @@ class Settings:
     ws_rate_window_seconds: int = 10
     hub_check_seconds: float = 2.0                # listener health check and catch-up from the log
     presence_ttl_seconds: int = 30                # a dead process's presence fades after this
+    # Whether `workroom smtp` also processes the mail it stores (else only `workroom worker` does).
+    smtp_process_inline: bool = True
 
     @property
     def embedded(self) -> bool:
@@ -152,6 +154,7 @@ class Settings:
             ws_rate_window_seconds=_int(env, "WORKROOM_WS_RATE_WINDOW_SECONDS", 10, minimum=1),
             hub_check_seconds=_int(env, "WORKROOM_HUB_CHECK_MS", 2000, minimum=50) / 1000,
             presence_ttl_seconds=_int(env, "WORKROOM_PRESENCE_TTL_SECONDS", 30, minimum=2),
+            smtp_process_inline=_bool(env, "WORKROOM_SMTP_PROCESS_INLINE", True),
         )
 
 

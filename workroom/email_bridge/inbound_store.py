@@ -27,37 +27,29 @@ class Claimed:
     mail_from: str
     rcpt_to: list[str]
     attempts: int
-    abandoned: bool = False  # failed MAX_ATTEMPTS times: marked done with outcome "error", nothing to do
 
 
-async def store_received(services: "Services", *, peer: str, mail_from: str, rcpt_to: list[str], raw: bytes) -> int:
-    async with services.transaction() as tx:
-        row = ReceivedMail(received_at=tx.now, peer=peer[:100], mail_from=mail_from[:320], rcpt_to="\n".join(rcpt_to),
-                           raw=raw, status="new", next_attempt_at=tx.now, attempts=0)
-        tx.session.add(row)
-        await tx.session.flush()
-        return row.id
-
-
-async def claim_next(services: "Services") -> Claimed | None:
+async def claim_batch(services: "Services", limit: int = 25) -> list[Claimed]:
+    """Lease up to `limit` due mails, oldest first, in one transaction."""
     async with services.transaction() as tx:
         query = (
             select(ReceivedMail)
             .where(ReceivedMail.status.in_(("new", "processing")), ReceivedMail.next_attempt_at <= tx.now)
             .order_by(ReceivedMail.id)
-            .limit(1)
+            .limit(limit)
         )
         if services.db.dialect == "postgresql":
             query = query.with_for_update(skip_locked=True)
-        row = await tx.session.scalar(query)
-        if row is None:
-            return None
-        row.attempts += 1
-        if row.attempts > MAX_ATTEMPTS:  # poison mail: stop, keep it for a person to look at
-            row.status, row.outcome, row.detail, row.processed_at = "done", "error", "gave up after retries", tx.now
-            return Claimed(row.id, b"", row.mail_from, [], row.attempts, abandoned=True)
-        row.status, row.next_attempt_at = "processing", tx.now + LEASE
-        return Claimed(row.id, bytes(row.raw), row.mail_from, [r for r in row.rcpt_to.split("\n") if r], row.attempts)
+        claimed = []
+        for row in await tx.session.scalars(query):
+            row.attempts += 1
+            if row.attempts > MAX_ATTEMPTS:  # poison mail: stop, keep it for a person to look at
+                row.status, row.outcome, row.detail, row.processed_at = "done", "error", "gave up after retries", tx.now
+                continue
+            row.status, row.next_attempt_at = "processing", tx.now + LEASE
+            claimed.append(Claimed(row.id, bytes(row.raw), row.mail_from, [r for r in row.rcpt_to.split("\n") if r],
+                                   row.attempts))
+        return claimed
 
 
 async def retry_later(services: "Services", mail_id: int, error: str) -> None:

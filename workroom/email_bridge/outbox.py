@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from workroom.accounts import Account
 from workroom.rooms.models import Member, Room
@@ -21,18 +21,17 @@ async def queue_event_mail(tx: "Tx", room: Room, event: "StoredEvent", batch_win
     rows = await tx.session.execute(
         select(Member, Account).join(Account, Account.id == Member.account_id).where(Member.room_id == room.id)
     )
-    queued = 0
-    for member, account in rows.all():
-        if account.id == event.actor_id or account.kind == "service":
-            continue
-        if not member.email_notifications or not member.active_at(tx.now):
-            continue
-        tx.session.add(OutboxMail(
-            kind="event", room_id=room.id, event_seq=event.seq, account_id=account.id, to_address=account.email,
-            created_at=tx.now, status="pending", next_attempt_at=tx.now + batch_window, attempts=0,
-        ))
-        queued += 1
-    return queued
+    outbox = [
+        {"kind": "event", "room_id": room.id, "event_seq": event.seq, "account_id": account.id,
+         "to_address": account.email, "created_at": tx.now, "status": "pending",
+         "next_attempt_at": tx.now + batch_window, "attempts": 0}
+        for member, account in rows.all()
+        if account.id != event.actor_id and account.kind != "service"
+        and member.email_notifications and member.active_at(tx.now)
+    ]
+    if outbox:
+        await tx.session.execute(insert(OutboxMail), outbox)  # one executemany, not a flush per row
+    return len(outbox)
 
 
 def queue_notice(tx: "Tx", *, to: str, subject: str, text: str, in_reply_to: str | None,

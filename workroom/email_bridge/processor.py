@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 
 from workroom.accounts import Account, find_by_email
 from workroom.errors import ApiError
@@ -27,8 +27,8 @@ from . import tokens
 from .addresses import bare_reply_address, reply_address, subject_tag
 from .compose import MailIdentity
 from .inbound_mail import InboundMail
-from .inbound_store import Claimed, claim_next, retry_later
-from .models import ReceivedMail
+from .inbound_store import Claimed, claim_batch, retry_later
+from .models import ReceivedMail, ReplyToken
 from .outbox import queue_notice
 from .parsing import parse_inbound_mail
 
@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BOUNCE_INTERVAL = timedelta(hours=1)  # at most one bounce per sender in this window
+BATCH = 32  # mails claimed per transaction
+LANES = 4  # mails of a batch processed at once (PostgreSQL)
 
 
 @dataclass
@@ -76,92 +78,131 @@ class InboundProcessor:
             await asyncio.shield(self._running)
 
     async def run(self, services: "Services") -> int:
-        """Process every stored mail that is due; returns how many were finished."""
+        """Process every stored mail that is due; returns how many were finished.
+
+        On PostgreSQL the mails of a claimed batch are processed in LANES concurrent lanes, each on
+        its own connection."""
         done = 0
         while True:
-            claimed = await claim_next(services)
-            if claimed is None:
+            batch = await claim_batch(services, limit=BATCH)
+            if not batch:
                 return done
-            if claimed.abandoned:
-                continue
-            try:
-                await self.process(services, claimed)
-                done += 1
-            except Exception as error:  # the database went away, a bug: keep the mail, retry later
-                log.exception("processing inbound mail %s failed", claimed.id)
-                try:
-                    await retry_later(services, claimed.id, f"{type(error).__name__}: {error}")
-                except Exception:
-                    log.warning("could not record the retry of mail %s; its lease will expire", claimed.id)
+            finished: list[tuple[Claimed, InboundMail, Decision]] = []
+            seen: dict[str, int] = {}  # Message-IDs and fingerprints of this batch: copies within it
+            queue = list(batch)
+            failed: list[tuple[Claimed, Exception]] = []
+
+            async def lane() -> None:
+                while queue and not failed:
+                    claimed = queue.pop(0)
+                    try:
+                        mail, decision = await self.process(services, claimed, seen)
+                    except Exception as error:  # the database went away, a bug: retried later
+                        failed.append((claimed, error))
+                        return
+                    finished.append((claimed, mail, decision))
+
+            # SQLite has one writer: more lanes would only queue on its lock (and sleep in its busy handler).
+            lanes = 1 if services.db.is_sqlite else LANES
+            await asyncio.gather(*(lane() for _ in range(lanes)))
+            await self._record(services, finished)
+            done += len(finished)
+            if failed:
+                for claimed, error in failed:
+                    log.error("processing inbound mail %s failed", claimed.id, exc_info=error)
+                    try:
+                        await retry_later(services, claimed.id, f"{type(error).__name__}: {error}")
+                    except Exception:
+                        log.warning("could not record the retry of mail %s; its lease will expire", claimed.id)
                 return done
 
-    async def process(self, services: "Services", claimed: Claimed) -> Decision:
+    async def _record(self, services: "Services", finished: list[tuple[Claimed, InboundMail, Decision]]) -> None:
+        """Outcomes of a batch in one transaction. Lost if the process dies first: the mails are
+        processed again when their lease ends, and posting them again is a no-op (idempotency key)."""
+        if not finished:
+            return
+        async with services.transaction() as tx:
+            for claimed, mail, decision in finished:
+                await tx.session.execute(update(ReceivedMail).where(ReceivedMail.id == claimed.id).values(
+                    message_id=(mail.message_id or "")[:500] or None, fingerprint=mail.fingerprint,
+                    from_address=mail.from_address[:320], status="done", outcome=decision.outcome,
+                    detail=decision.detail[:500], room_id=decision.room_id, event_seq=decision.event_seq,
+                    processed_at=tx.now))
+                log.info("inbound mail %s from %s: %s (%s)", claimed.id, mail.from_address, decision.outcome,
+                         decision.detail)
+
+    async def process(self, services: "Services", claimed: Claimed,
+                      seen: dict[str, int] | None = None) -> tuple[InboundMail, Decision]:
         identity = MailIdentity.of(services.settings)
         mail = parse_inbound_mail(claimed.raw, envelope_sender=claimed.mail_from, recipients=claimed.rcpt_to,
                                   our_domains=(identity.domain,))
-        decision = await self._decide_and_act(services, identity, claimed, mail)
-        async with services.transaction() as tx:
-            row = await tx.session.get(ReceivedMail, claimed.id)
-            if row is not None:
-                row.status, row.outcome, row.detail = "done", decision.outcome, decision.detail[:500]
-                row.room_id, row.event_seq, row.processed_at = decision.room_id, decision.event_seq, tx.now
-        log.info("inbound mail %s from %s: %s (%s)", claimed.id, mail.from_address, decision.outcome, decision.detail)
-        return decision
+        seen = {} if seen is None else seen
+        keys = [key for key in (mail.message_id, mail.fingerprint) if key]
+        copy_of = next((seen[key] for key in keys if key in seen), None)
+        for key in keys:
+            seen.setdefault(key, claimed.id)
+        if copy_of is not None:
+            return mail, Decision("duplicate", f"same mail as inbound #{copy_of}")
+        return mail, await self._decide_and_act(services, identity, claimed, mail)
 
     async def _decide_and_act(self, services: "Services", identity: MailIdentity, claimed: Claimed,
                               mail: InboundMail) -> Decision:
         async with services.transaction() as tx:
-            row = await tx.session.get(ReceivedMail, claimed.id)
-            if row is not None:
-                row.message_id = (mail.message_id or "")[:500] or None
-                row.fingerprint, row.from_address = mail.fingerprint, mail.from_address[:320]
             duplicate = await self._earlier_copy(tx, claimed.id, mail)
-        if duplicate is not None:
-            return Decision("duplicate", f"same mail as inbound #{duplicate}")
-        if mail.automatic:
-            return Decision("ignore", f"automatic mail: {mail.automatic}")
-
-        async with services.transaction() as tx:
-            owner = None
+            if duplicate is not None:
+                return Decision("duplicate", f"same mail as inbound #{duplicate}")
+            if mail.automatic:
+                return Decision("ignore", f"automatic mail: {mail.automatic}")
+            owner: tuple[str, Account, Member | None] | None = None
             for token in mail.all_tokens:
-                owner = await tokens.find_token(tx, token)
+                owner = await self._token_owner(tx, token)
                 if owner is not None:
                     break
-            room_id = owner.room_id if owner else None
-            route = "reply address" if owner else ""
-            for tag, how in [(mail.subject_tag, "subject tag"), *[(t, "threading headers") for t in mail.thread_tags]]:
-                if room_id is None and tag:
-                    room_id = await tokens.room_for_tag(tx, tag)
-                    route = how
-            if room_id is None:
-                return await self._unmatched(tx, identity, mail)
-            room = await tx.session.get(Room, room_id)
-            assert room is not None
             if owner is not None:
-                account = await tx.session.get(Account, owner.account_id)
-                assert account is not None
+                room_id, account, member = owner
+                route = "reply address"
                 if account.email.lower() != mail.from_address:
+                    room = await tx.session.get(Room, room_id)
+                    assert room is not None
                     self._tell_owner(tx, identity, room, account, mail)
                     return Decision("hold", f"From {mail.from_address} is not the owner of the {route}", room_id)
             else:
+                found_room: str | None = None
+                route = ""
+                for tag, how in [(mail.subject_tag, "subject tag"), *[(t, "threading headers") for t in mail.thread_tags]]:
+                    if found_room is None and tag:
+                        found_room, route = await tokens.room_for_tag(tx, tag), how
+                if found_room is None:
+                    return await self._unmatched(tx, identity, mail)
+                room_id = found_room
                 found = await find_by_email(tx.session, mail.from_address) if mail.from_address else None
                 if found is None:
                     return Decision("refuse", f"{mail.from_address or 'unknown sender'} is not a member", room_id)
                 account = found
-            member = await membership(tx, room_id, account.id)
+                member = await membership(tx, room_id, account.id)
             if member is None or member.removed_at is not None:
                 return Decision("refuse", f"{account.email} is not a member of the room", room_id)
             if member.expired_at(tx.now):
                 return Decision("refuse", f"guest access of {account.email} has ended", room_id)
         return await self._post(services, account, room_id, mail, route)
 
+    async def _token_owner(self, tx: "Tx", token: str) -> tuple[str, Account, Member | None] | None:
+        """The room, account and membership a live token names, in one query."""
+        row = (await tx.session.execute(
+            select(ReplyToken.room_id, Account, Member)
+            .join(Account, Account.id == ReplyToken.account_id)
+            .outerjoin(Member, and_(Member.room_id == ReplyToken.room_id, Member.account_id == ReplyToken.account_id))
+            .where(ReplyToken.token_hash == tokens.token_hash(token), ReplyToken.revoked_at.is_(None))
+        )).first()
+        return (row[0], row[1], row[2]) if row is not None else None
+
     async def _earlier_copy(self, tx: "Tx", mail_id: int, mail: InboundMail) -> int | None:
-        conditions = [ReceivedMail.fingerprint == mail.fingerprint]
+        """An earlier stored copy of this mail that was already handled (both keys are indexed)."""
+        same = ReceivedMail.fingerprint == mail.fingerprint
         if mail.message_id:
-            conditions.append(ReceivedMail.message_id == mail.message_id[:500])
+            same = or_(same, ReceivedMail.message_id == mail.message_id[:500])
         earlier = await tx.session.scalar(
-            select(ReceivedMail.id).where(ReceivedMail.id < mail_id, or_(*conditions),
-                                          ReceivedMail.outcome.is_not(None),
+            select(ReceivedMail.id).where(same, ReceivedMail.id < mail_id, ReceivedMail.outcome.is_not(None),
                                           ReceivedMail.outcome != "duplicate").order_by(ReceivedMail.id).limit(1)
         )
         return int(earlier) if earlier is not None else None

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from workroom.clock import Clock
+
 from . import addresses, tokens
 from .compose import MailIdentity
-from .inbound_store import store_received
+from .store_batcher import StoreBatcher
 from .install import bridge_of
 from .processor import InboundProcessor
 from .rate_limit import RateLimiter
@@ -38,6 +41,26 @@ class LongLineSMTP(SMTP):
     line_length_limit = 64 * 1024
 
 
+class TokenCache:
+    """Tokens found live within the last minute, so a busy sender's RCPTs skip the lookup.
+    A token revoked meanwhile is still refused: processing looks it up again."""
+
+    TTL = timedelta(minutes=1)
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self._seen: dict[str, datetime] = {}
+
+    def has(self, token: str) -> bool:
+        seen = self._seen.get(token)
+        return seen is not None and seen > self.clock.now() - self.TTL
+
+    def add(self, token: str) -> None:
+        if len(self._seen) > 100_000:
+            self._seen.clear()
+        self._seen[token] = self.clock.now()
+
+
 class InboundHandler:
     def __init__(self, services: "Services", processor: InboundProcessor) -> None:
         self.services = services
@@ -45,7 +68,9 @@ class InboundHandler:
         self.identity = MailIdentity.of(services.settings)
         self.per_token = RateLimiter(services.clock, services.settings.smtp_rate_per_token)
         self.per_ip = RateLimiter(services.clock, services.settings.smtp_rate_per_ip)
-        self.process_after_store = True
+        self.store = StoreBatcher(services)
+        self.known_tokens = TokenCache(services.clock)
+        self.process_after_store = services.settings.smtp_process_inline
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
                           rcpt_options: list[str]) -> str:
@@ -56,11 +81,13 @@ class InboundHandler:
             accepted_plain = {addresses.bare_reply_address(self.identity.domain), self.identity.bounce_address}
             if token is None and normalized not in accepted_plain:
                 return NO_MAILBOX
-            if token is not None:
+            if token is not None and not self.known_tokens.has(token):
                 async with self.services.transaction() as tx:
                     owner = await tokens.find_token(tx, token)
                 if owner is None:
                     return NO_MAILBOX
+                self.known_tokens.add(token)
+            if token is not None:
                 if not self.per_token.allow(token):
                     return RATE_LIMITED
             peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
@@ -78,8 +105,8 @@ class InboundHandler:
             raw = raw.encode("utf-8", errors="surrogateescape")
         peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
         try:
-            mail_id = await store_received(self.services, peer=peer, mail_from=envelope.mail_from or "",
-                                           rcpt_to=list(envelope.rcpt_tos), raw=bytes(raw))
+            mail_id = await self.store.store(peer=peer, mail_from=envelope.mail_from or "",
+                                             rcpt_to=list(envelope.rcpt_tos), raw=bytes(raw))
         except Exception:
             log.exception("could not store inbound mail from %s", envelope.mail_from)
             return CANNOT_STORE
@@ -117,7 +144,8 @@ class InboundSmtpServer:
             self._protocol, host=host or settings.smtp_host, port=settings.smtp_port if port is None else port
         )
         bound: Any = self._server.sockets[0].getsockname()
-        self.processor.kick(self.services)  # mail stored before a restart is processed now
+        if self.handler.process_after_store:
+            self.processor.kick(self.services)  # mail stored before a restart is processed now
         return int(bound[1])
 
     async def stop(self) -> None:
@@ -137,6 +165,7 @@ async def serve_smtp(services: "Services", *, host: str | None = None, port: int
     try:
         while True:
             await asyncio.sleep(retry_interval)
-            server.processor.kick(services)
+            if server.handler.process_after_store:
+                server.processor.kick(services)
     finally:
         await server.stop()

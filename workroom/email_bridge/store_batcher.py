@@ -1,0 +1,61 @@
+"""Group commit for received mail: SMTP sessions that reach DATA at the same moment share one
+database transaction, so storing mail durably before 250 does not cost one commit per mail."""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .models import ReceivedMail
+
+if TYPE_CHECKING:
+    from workroom.services import Services
+
+MAX_BATCH = 100
+
+
+@dataclass
+class _Pending:
+    peer: str
+    mail_from: str
+    rcpt_to: list[str]
+    raw: bytes
+    done: "asyncio.Future[int]"
+
+
+class StoreBatcher:
+    def __init__(self, services: "Services") -> None:
+        self.services = services
+        self._pending: list[_Pending] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def store(self, *, peer: str, mail_from: str, rcpt_to: list[str], raw: bytes) -> int:
+        """The stored mail's id once its transaction has committed; raises if it could not be stored."""
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._pending.append(_Pending(peer[:100], mail_from[:320], rcpt_to, raw, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_all())
+        return await future
+
+    async def _flush_all(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+            try:
+                ids = await self._write(batch)
+            except Exception as error:  # every mail of the batch gets 451 and is retried by its sender
+                for item in batch:
+                    if not item.done.done():
+                        item.done.set_exception(error)
+                continue
+            for item, mail_id in zip(batch, ids):
+                if not item.done.done():
+                    item.done.set_result(mail_id)
+
+    async def _write(self, batch: list[_Pending]) -> list[int]:
+        async with self.services.transaction() as tx:
+            rows = [ReceivedMail(received_at=tx.now, peer=item.peer, mail_from=item.mail_from,
+                                 rcpt_to="\n".join(item.rcpt_to), raw=item.raw, status="new",
+                                 next_attempt_at=tx.now, attempts=0) for item in batch]
+            tx.session.add_all(rows)
+            await tx.session.flush()
+            return [row.id for row in rows]
