@@ -129,7 +129,6 @@ async def bridge_run(name: str, database_url: str, var_dir: Path, mail_count: in
     from workroom.db.migrate import upgrade
     from workroom.demo import PEOPLE, seed_demo
     from workroom.email_bridge import tokens
-    from workroom.email_bridge.install import bridge_of
     from workroom.email_bridge.models import ReceivedMail
     from workroom.email_bridge.smtp_server import InboundSmtpServer
     from workroom.accounts import find_by_email

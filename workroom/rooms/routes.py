@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from typing import Any
 
 from sqlalchemy import select
@@ -14,7 +12,6 @@ from starlette.routing import Route
 from workroom.accounts import Account
 from workroom.errors import ApiError, invalid, not_found
 from workroom.http import idempotency_key, json_body, ok, path_param, signed_in
-from workroom.ids import new_id
 from workroom.rooms import commands, lifecycle
 from workroom.rooms.access import require_service, seat
 from workroom.rooms.files import keep_file, receive_upload
