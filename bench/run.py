@@ -54,7 +54,7 @@ async def run_system(name: str, redis: OwnRedis, workloads: list[str], sizes: Si
             print(f"[bench] {name} {workload} done in {time.monotonic() - t0:.0f}s: "
                   f"{json.dumps(result[workload])[:300]}", flush=True)
     finally:
-        system.stop()
+        await asyncio.to_thread(system.stop)
     return result
 
 
@@ -62,6 +62,12 @@ async def main_async(args: argparse.Namespace) -> int:
     sizes = Sizes.quick() if args.quick else Sizes()
     if args.workers:
         sizes.workers = args.workers
+    if args.step_seconds:
+        sizes.step_seconds = args.step_seconds
+    if args.w3_rates:
+        sizes.w3_rates = tuple(int(r) for r in args.w3_rates.split(","))
+    if args.w2_rates:
+        sizes.w2_rates = tuple(int(r) for r in args.w2_rates.split(","))
     workloads = [w.strip().upper() for w in args.workloads.split(",")]
     systems = [s.strip() for s in args.systems.split(",")]
     out = {"machine": machine(), "command": " ".join(sys.argv), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -87,6 +93,9 @@ def main() -> int:
     parser.add_argument("--workloads", default="W1,W2,W3,W4,W5")
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument("--workers", type=int, default=0, help="subscriber load-generator processes")
+    parser.add_argument("--step-seconds", type=float, default=0.0, help="seconds per W2/W3 rate step")
+    parser.add_argument("--w2-rates", default="", help="W2 posts/s steps, e.g. 20,50,100")
+    parser.add_argument("--w3-rates", default="", help="W3 posts/s steps, e.g. 1,2,5")
     parser.add_argument("--out", default=str(OUT / "results.json"))
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)

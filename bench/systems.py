@@ -65,18 +65,19 @@ class System:
         """Room ids for a workload; peers accept any name, Workroom creates real rooms."""
         return [f"{tag}-{i:04d}" for i in range(count)]
 
-    def token(self, index: int) -> str | None:
-        """Credentials of client number `index` (peers authenticate nobody)."""
+    def token(self, room: str, publisher: bool) -> str | None:
+        """Credentials for a socket in `room` (peers authenticate nobody)."""
         return None
 
-    def sub_url(self, index: int) -> str:
-        return wire_for(self.name).url(f"ws://127.0.0.1:{self.b.port}", self.token(index))
+    def sub_url(self, index: int, room: str) -> str:
+        return wire_for(self.name).url(f"ws://127.0.0.1:{self.b.port}", self.token(room, False))
 
-    def pub_url(self, index: int) -> str:
-        return wire_for(self.name).url(f"ws://127.0.0.1:{self.a.port}", self.token(index))
+    def pub_url(self, index: int, room: str) -> str:
+        return wire_for(self.name).url(f"ws://127.0.0.1:{self.a.port}", self.token(room, True))
 
-    def fallback_url(self, index: int) -> str:
-        return self.pub_url(index)
+    def fallback_url(self, index: int, room: str) -> str:
+        """Where a subscriber of a killed B goes: A, with a subscriber's credentials."""
+        return wire_for(self.name).url(f"ws://127.0.0.1:{self.a.port}", self.token(room, False))
 
     @property
     def resumes(self) -> bool:

@@ -69,7 +69,7 @@ class Bench:
         for r, room in enumerate(rooms):
             for k in range(per_room):
                 i = start + r * per_room + k
-                specs.append(ConnSpec(self.system.sub_url(i), self.system.fallback_url(i), [room],
+                specs.append(ConnSpec(self.system.sub_url(i, room), self.system.fallback_url(i, room), [room],
                                       slow=bool(slow_every) and i % slow_every == slow_every - 1,
                                       reconnect=reconnect,
                                       resume=reconnect and self.system.resumes))
@@ -96,7 +96,7 @@ class Bench:
 
     # W1 ----------------------------------------------------------------------------------------
     async def w1_idle(self) -> dict:
-        rooms = self.system.make_rooms(self.sizes.rooms, "w1", self.sizes.subs_per_room)
+        rooms = await asyncio.to_thread(self.system.make_rooms, self.sizes.rooms, "w1", self.sizes.subs_per_room)
         workers = Workers(self.system.name, self.sizes.workers)
         await asyncio.sleep(2.0)
         baseline = self.system.rss_kb()
@@ -107,7 +107,7 @@ class Bench:
                 specs = []
                 for i in range(have, target):
                     room = rooms[i % len(rooms)]
-                    url = self.system.sub_url(i) if i % 2 else self.system.pub_url(i)
+                    url = self.system.sub_url(i, room) if i % 2 else self.system.fallback_url(i, room)
                     specs.append(ConnSpec(url, url, [room]))
                 t0 = time.monotonic()
                 result = await workers.connect(specs)
@@ -128,9 +128,9 @@ class Bench:
 
     # W2 / W3: step the publish rate up ----------------------------------------------------------
     async def step_up(self, tag: str, room_count: int, per_room: int, rates: tuple[int, ...]) -> dict:
-        rooms = self.system.make_rooms(room_count, tag, per_room)
+        rooms = await asyncio.to_thread(self.system.make_rooms, room_count, tag, per_room)
         workers = Workers(self.system.name, self.sizes.workers)
-        publishers = Publishers(self.wire, {room: self.system.pub_url(i) for i, room in enumerate(rooms)})
+        publishers = Publishers(self.wire, {room: self.system.pub_url(i, room) for i, room in enumerate(rooms)})
         out: dict[str, Any] = {"rooms": room_count, "subscribers_per_room": per_room, "steps": []}
         try:
             connected = await workers.connect(self._specs(rooms, per_room))
@@ -173,9 +173,9 @@ class Bench:
     # W4: 1% slow readers --------------------------------------------------------------------------
     async def w4_slow(self) -> dict:
         s = self.sizes
-        rooms = self.system.make_rooms(s.rooms, "w4", s.subs_per_room)
+        rooms = await asyncio.to_thread(self.system.make_rooms, s.rooms, "w4", s.subs_per_room)
         workers = Workers(self.system.name, s.workers)
-        publishers = Publishers(self.wire, {room: self.system.pub_url(i) for i, room in enumerate(rooms)},
+        publishers = Publishers(self.wire, {room: self.system.pub_url(i, room) for i, room in enumerate(rooms)},
                                 padding_bytes=s.w4_padding)
         out: dict[str, Any] = {"slow_readers": (s.rooms * s.subs_per_room) // 100}
         try:
@@ -214,9 +214,9 @@ class Bench:
     # W5: Redis restart, then a server kill, under load --------------------------------------------
     async def _fault_run(self, tag: str, fault: str) -> dict:
         s = self.sizes
-        rooms = self.system.make_rooms(s.rooms, tag, s.subs_per_room)
+        rooms = await asyncio.to_thread(self.system.make_rooms, s.rooms, tag, s.subs_per_room)
         workers = Workers(self.system.name, s.workers)
-        publishers = Publishers(self.wire, {room: self.system.pub_url(i) for i, room in enumerate(rooms)})
+        publishers = Publishers(self.wire, {room: self.system.pub_url(i, room) for i, room in enumerate(rooms)})
         out: dict[str, Any] = {"fault": fault, "posts_per_s": s.w5_rate}
         try:
             out["connected"] = await workers.connect(self._specs(rooms, s.subs_per_room, reconnect=True))

@@ -192,10 +192,20 @@ class RoomFeed:
 
     async def _send_presence(self) -> None:
         try:
-            await asyncio.sleep(0.05)  # coalesce a burst of joins into one frame
+            # coalesce a burst of joins into one frame; the bigger the room, the longer the burst
+            # we wait for, so 5,000 people arriving cost a few broadcasts, not 5,000
+            await asyncio.sleep(0.05 + min(2.0, len(self.subs) / 5000))
             online = await self.hub.presence.online(self.room_id)
             self.broadcast(frame("presence", room=self.room_id, online=online))
         except Exception as exc:
             log.warning("presence of room %s not sent: %s", self.room_id, exc)
         finally:
             self.presence_task = None
+
+    async def send_presence_to(self, sub: Subscription) -> None:
+        """One more socket of someone already here: only that socket needs the list."""
+        try:
+            online = await self.hub.presence.online(self.room_id)
+            sub.socket.send_ephemeral(frame("presence", room=self.room_id, online=online))
+        except Exception as exc:
+            log.warning("presence of room %s not sent: %s", self.room_id, exc)

@@ -88,7 +88,7 @@ class Hub:
             await feed.attach(sub, since)
         finally:
             feed.attaching -= 1
-        await self._count_in(feed, sub.account)
+        await self._count_in(feed, sub)
 
     async def leave(self, sub: Subscription) -> None:
         room_id = sub.room_id
@@ -121,14 +121,15 @@ class Hub:
             await waiter()
 
     # presence and typing -------------------------------------------------------------------------
-    async def _count_in(self, feed: RoomFeed, account: dict[str, str]) -> None:
+    async def _count_in(self, feed: RoomFeed, sub: Subscription) -> None:
+        account = {"id": sub.account["id"], "name": sub.account["name"]}
         before = feed.accounts.get(account["id"], 0)
         feed.accounts[account["id"]] = before + 1
         feed.names[account["id"]] = account
         if before == 0:
             await self._announce(feed, lambda: self.presence.join(feed.room_id, account))
         else:
-            feed.presence_changed()     # the newcomer needs the list too
+            await feed.send_presence_to(sub)     # nobody else's view changed
 
     async def _count_out(self, feed: RoomFeed, account_id: str) -> None:
         left = feed.accounts.get(account_id, 0) - 1

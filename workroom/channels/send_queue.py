@@ -21,7 +21,7 @@ class SendQueue:
         self.peak_bytes = 0
         self.dropped_ephemeral = 0
         self.overflowed = False
-        self._ready = asyncio.Event()
+        self._waiter: asyncio.Future[None] | None = None   # the writer, asleep on an empty queue
 
     def put(self, frame: str, *, ephemeral: bool = False) -> bool:
         """Queue a frame; False when the socket has fallen too far behind (close it with 4008)."""
@@ -35,22 +35,30 @@ class SendQueue:
             self.overflowed = True
             self._frames.clear()
             self.bytes = 0
-            self._ready.set()
+            self._wake()
             return False
         self._frames.append(frame)
         self.bytes += size
         if self.bytes > self.peak_bytes:
             self.peak_bytes = self.bytes
-        self._ready.set()
+        self._wake()
         return True
+
+    def _wake(self) -> None:
+        # a bare future, not an asyncio.Event: this runs once per event per socket
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
 
     async def get(self) -> str | None:
         """The next frame to write; None once the queue overflowed (stop writing, close)."""
         while not self._frames:
             if self.overflowed:
                 return None
-            self._ready.clear()
-            await self._ready.wait()
+            self._waiter = asyncio.get_running_loop().create_future()
+            await self._waiter
         if self.overflowed:
             return None
         frame = self._frames.popleft()
