@@ -248,3 +248,18 @@ async def test_case_events_are_published_live_after_commit(api: Api) -> None:
             published.append(envelope)
     assert [e["type"] for e in published] == ["case.opened", "case.outreach_logged", "case.outreach_closed"]
     assert all(stored[e["seq"]] == e for e in published)
+
+
+async def test_a_repeated_credit_request_moves_money_once(api: Api) -> None:
+    room = await api.room(support=True)
+    await release_payment(api, room, 30000)
+    case = await case_on(api, room)
+    headers = {"Idempotency-Key": "credit-once"}
+    first = await api.call("POST", f"/api/cases/{case['id']}/credit", room["support"], json={"amount": 700},
+                           headers=headers)
+    again = await api.call("POST", f"/api/cases/{case['id']}/credit", room["support"], json={"amount": 700},
+                           headers=headers)
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.json()["seq"] == first.json()["seq"]
+    ledger_view = await api.ok("GET", f"/api/rooms/{room.id}/ledger", room["support"])  # the agent reads billing
+    assert ledger_view["balances"][ledger.CLIENT_CREDIT] == 700
