@@ -12,8 +12,7 @@ from typing import AsyncIterator
 
 import pytest
 
-from tests.backends import PostgresDatabases
-from tests.conftest import need_postgres, need_redis
+from tests.conftest import need_redis
 from tests.email_helpers import MailSink, free_port, send_raw
 from tests.live_servers import Cluster, LiveClient, http_api, web_env
 from workroom.config import Settings
@@ -25,17 +24,14 @@ DOMAIN = "workroom.example"
 
 
 @pytest.fixture
-async def cluster(pg_dbs: PostgresDatabases, tmp_path: Path) -> AsyncIterator[Cluster]:
-    need_postgres()
+async def cluster(postgres_url: str, tmp_path: Path) -> AsyncIterator[Cluster]:
     need_redis()  # redis-server must be installed; the test runs its own instance
-    url = await pg_dbs.fresh()
-    live = Cluster(url, tmp_path)
+    live = Cluster(postgres_url, tmp_path)
     live.redis.start()  # type: ignore[union-attr]
     try:
         yield live
     finally:
         live.stop()
-        await pg_dbs.drop(url)
 
 
 def _text(message: EmailMessage) -> str:
