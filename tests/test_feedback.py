@@ -280,3 +280,13 @@ async def test_only_the_client_sends_private_comments(api: Api) -> None:
     response = await api.call("POST", f"/api/rooms/{room.id}/private-comments", room["freelancer"],
                               json={"body": "About the client"})
     assert response.status_code == 403
+
+
+async def test_final_feedback_answers_an_open_request(api: Api) -> None:
+    room = await eligible_room(api)
+    asked = (await request(api, room, room["freelancer"])).json()
+    await api.ok("POST", f"/api/rooms/{room.id}/complete", room["client"])
+    given = await feedback(api, room, room["client"], 5, "Wrapping up: excellent")
+    assert given.json()["data"]["kind"] == "final" and given.json()["data"]["request"] == asked["data"]["request"]
+    await advance(api, room, "P15D")
+    assert "feedback.request_expired" not in [e["type"] for e in await api.events(room, room["freelancer"])]

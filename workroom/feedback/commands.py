@@ -93,7 +93,9 @@ async def _store(tx: Tx, services: Services, the_seat: Seat, kind: str, subject_
     subject = await tx.session.get(Account, subject_id)
     assert subject is not None
     feedback_id = new_id("fb")
-    request = await pending_request(tx, the_seat.room.id) if kind == MID_CONTRACT else None
+    # The client's feedback answers an open request, also when the job was completed meanwhile and
+    # it is end-of-job feedback: the freelancer asked for feedback and got it.
+    request = await pending_request(tx, the_seat.room.id) if the_seat.role == "client" else None
     event = await services.log.append(tx, the_seat.room, "feedback.left", the_seat.actor, {
         "feedback": feedback_id, "kind": kind, "rating": rating, "comment": comment,
         "subject": {"id": subject.id, "name": subject.name}, "hide_job_details": hide_job_details,
