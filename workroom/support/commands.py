@@ -52,14 +52,15 @@ async def _agent_seat(tx: Tx, room_id: str, agent: Account) -> Seat:
     return await seat(tx, room_id, agent, lock=True)
 
 
-async def case_seat(tx: Tx, case_id: str, agent: Account, *, open_only: bool = True) -> CaseSeat:
+async def case_seat(tx: Tx, case_id: str, agent: Account) -> CaseSeat:
+    """The agent's seat on an open case, its room locked; 409 once the case has ended."""
     require_staff(agent)
     case = await tx.session.get(SupportCase, case_id)
     if case is None:
         raise not_found("case")
     the_seat = await _agent_seat(tx, case.room_id, agent)
     await tx.session.refresh(case)  # read again under the room's lock
-    if open_only and case.status != "open":
+    if case.status != "open":
         raise conflict("case_ended", f"This case was {case.status}.")
     return CaseSeat(case, the_seat)
 
