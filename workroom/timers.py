@@ -59,8 +59,15 @@ class Timers:
         return timer
 
     async def cancel(self, tx: "Tx", kind: str, key: str) -> None:
-        timer = await tx.session.scalar(select(Timer).where(Timer.kind == kind, Timer.key == key))
-        if timer is not None and timer.fired_at is None:
+        """Cancel the pending timer for (kind, key). A command holds its room's lock when it cancels,
+        while a firing worker holds the timer row and waits for that room: so on PostgreSQL a timer
+        being fired right now is skipped rather than waited for (its handler re-checks the state
+        after our commit and does nothing), which keeps the two lock orders from deadlocking."""
+        query = select(Timer).where(Timer.kind == kind, Timer.key == key, Timer.fired_at.is_(None))
+        if tx.session.bind is not None and tx.session.bind.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        timer = await tx.session.scalar(query)
+        if timer is not None:
             timer.cancelled_at = tx.now
 
     async def run_due(self, services: "Services", limit: int = 100) -> int:

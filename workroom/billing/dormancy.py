@@ -77,11 +77,11 @@ async def arm(tx: "Tx", services: "Services", room_id: str, due: datetime) -> No
     """Keep exactly one pending dormancy timer for the room, due at `due`. Keys carry the due time
     because a firing timer cannot move itself (the worker marks it fired after its handler)."""
     key = f"{room_id}@{isoformat(due)}"
-    pending = await tx.session.scalars(select(Timer).where(
+    pending = await tx.session.scalars(select(Timer.key).where(
         Timer.kind == TIMER, Timer.room_id == room_id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None)))
-    for timer in pending.all():
-        if timer.key != key:
-            timer.cancelled_at = tx.now
+    for stale in pending.all():
+        if stale != key:
+            await services.timers.cancel(tx, TIMER, stale)
     await services.timers.schedule(tx, TIMER, key, due, room_id=room_id)
 
 

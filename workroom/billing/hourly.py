@@ -11,7 +11,7 @@ the dispute is open. A dispute ends when the client withdraws it (approving with
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 
@@ -26,8 +26,7 @@ from workroom.rooms.log import SYSTEM, StoredEvent, lock_room
 from workroom.rooms.models import Room
 from workroom.services import Services, Tx
 
-if TYPE_CHECKING:
-    from workroom.timers import Timer
+from workroom.timers import Timer
 
 WEEK_END_TIMER = "billing.hourly_week_end"
 MAX_SEGMENT = timedelta(hours=24)
@@ -85,8 +84,12 @@ async def log_time(services: Services, account: Account, room_id: str, start: da
         segment = WorkSegment(id=new_id("ws"), room_id=room_id, start=start, end=end, memo=memo, snapshots=snapshots)
         tx.session.add(segment)
         week_end = week + timedelta(days=services.policy.hourly_week_days)
-        await services.timers.schedule(tx, WEEK_END_TIMER, f"{room_id}:{week.date().isoformat()}", week_end,
-                                       room_id=room_id, payload={"week_start": isoformat(week)})
+        week_key = f"{room_id}:{week.date().isoformat()}"
+        # The week's first segment schedules its invoice; later ones leave the timer row alone (a
+        # worker may be firing it right now, and it always falls due at the same week end).
+        if await tx.session.scalar(select(Timer.id).where(Timer.kind == WEEK_END_TIMER, Timer.key == week_key)) is None:
+            await services.timers.schedule(tx, WEEK_END_TIMER, week_key, week_end, room_id=room_id,
+                                           payload={"week_start": isoformat(week)})
         return await services.log.append(tx, room, "timesheet.submitted", the_seat.actor, {
             **segment.public(), "hours": round((end - start).total_seconds() / 3600, 2),
             "snapshots": len(snapshots)}, source=source, client_id=client_id)
