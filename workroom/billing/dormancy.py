@@ -95,14 +95,20 @@ def install(services: "Services") -> None:
             return  # only people's actions are activity; automatic releases and refunds are not
         watch = await _watch(tx, room.id)
         watch.last_activity_at = tx.now
-        if watch.stage == "active" or event.type in LEAVES_DORMANCY:
-            watch.stage, watch.stage_at = "active", None
+        if watch.stage != "active" and event.type not in LEAVES_DORMANCY:
+            watch.stage_at = tx.now  # still dormant: this step's 7-day wait starts again
+            await arm(tx, services, room.id, tx.now + (step if watch.stage == "dormant" else settle_step))
+            return
+        leaving = watch.stage != "active"
+        watch.stage = "active"
+        # In the active stage `stage_at` is when the armed check fires. Activity only moves the
+        # dormant date later, so an armed check stays correct: it re-computes and moves itself.
+        # Leaving dormancy or a terms change (the last milestone date may move earlier) re-arms.
+        if leaving or watch.stage_at is None or event.type.startswith("terms."):
             due = await dormant_date(tx, services, room.id, watch)
+            watch.stage_at = due
             if due is not None:
                 await arm(tx, services, room.id, due)
-        else:  # still dormant: this step's 7-day wait starts again
-            watch.stage_at = tx.now
-            await arm(tx, services, room.id, tx.now + (step if watch.stage == "dormant" else settle_step))
 
     async def on_timer(tx: "Tx", timer: "Timer") -> None:
         assert timer.room_id is not None
@@ -119,6 +125,7 @@ def install(services: "Services") -> None:
             if due is None:
                 return
             if tx.now < due:
+                watch.stage_at = due
                 await arm(tx, services, room.id, due)
                 return
             watch.stage, watch.stage_at = "dormant", due
@@ -144,7 +151,10 @@ def install(services: "Services") -> None:
             await arm(tx, services, room.id, due)
             return
         await settle(tx, services, room)
-        watch.stage, watch.stage_at, watch.last_activity_at = "active", None, tx.now
+        watch.stage, watch.last_activity_at = "active", tx.now
+        watch.stage_at = await dormant_date(tx, services, room.id, watch)  # younger requests may remain
+        if watch.stage_at is not None:
+            await arm(tx, services, room.id, watch.stage_at)
 
     services.log.hooks.append(on_append)
     services.timers.handlers[TIMER] = on_timer

@@ -136,6 +136,7 @@ class EscrowWatch(Base):
     room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id"), primary_key=True)
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     stage: Mapped[str] = mapped_column(String(24), default="active")  # active | dormant | freelancer_notified
+    # active: when the armed dormancy check fires; dormant / freelancer_notified: when the step began.
     stage_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 

@@ -1,0 +1,220 @@
+"""`python -m bench.billing`: milestone operations per second on PostgreSQL, beside the same
+machine's ceiling of bare one-row insert transactions.
+
+An operation is one real billing command through `workroom.billing.milestones` — `fund` (verified
+payment) or `release` — each one transaction under the room's lock with its room event (seq, hash
+chain), ledger entry and postings, outbox rows for the members' mail, the dormancy watch and the
+release timers. The ceiling is `INSERT INTO t(v) VALUES ($1)` in its own transaction over a raw
+asyncpg pool. Both run in the same number of processes with the same number of concurrent tasks
+each, against a database created for the run (`wr_bench_billing_<pid>`, dropped afterwards).
+
+Options: `--processes N` (default 2), `--tasks N` per process (default 16), `--rooms-per-task N`
+(default 4), `--milestones N` per room (default 10), `--seconds S` for the ceiling (default 10).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
+
+
+def url_for(db: str) -> str:
+    return f"postgresql+asyncpg://{PG['user']}@{PG['host']}:{PG['port']}/{db}"
+
+
+async def _admin(sql: str) -> None:
+    conn = await asyncpg.connect(database="test", **PG)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def _services(db: str, var: str) -> Any:
+    from workroom.config import Settings
+    from workroom.services import Services
+
+    settings = Settings.from_env({"DATABASE_URL": url_for(db), "WORKROOM_VAR_DIR": var,
+                                  "WORKROOM_SECRET": "bench-secret-" + "x" * 40})
+    return Services(settings)
+
+
+async def _prepare(db: str, var: str, rooms: int, milestones: int) -> list[tuple[str, str, list[str]]]:
+    """Rooms with unfunded milestones, as the marketplace would create them."""
+    from sqlalchemy import select
+
+    from workroom.accounts import account_for_token, find_by_email
+    from workroom.billing.models import Milestone
+    from workroom.rooms import commands
+
+    services = _services(db, var)
+    await services.start()
+    try:
+        async with services.transaction() as tx:
+            market = await account_for_token(tx.session, "a_market", "market@bench.example", "Market", "service", tx.now)
+        out = []
+        for i in range(rooms):
+            spec = commands.NewRoom(
+                title=f"Bench job {i}", kind="fixed", currency="USD",
+                client=commands.NewParty(f"client{i}@bench.example", "Client"),
+                freelancer=commands.NewParty(f"free{i}@bench.example", "Freelancer"),
+                milestones=tuple(commands.NewMilestone(f"M{j}", 10000 + j, None) for j in range(milestones)))
+            room = await commands.create_room(services, market, spec)
+            async with services.transaction() as tx:
+                client = await find_by_email(tx.session, spec.client.email)
+                ids = list((await tx.session.scalars(select(Milestone.id).where(Milestone.room_id == room.id)
+                                                     .order_by(Milestone.position))).all())
+            assert client is not None
+            out.append((room.id, client.id, ids))
+        return out
+    finally:
+        await services.stop()
+
+
+async def _billing_worker(db: str, var: str, share: list[tuple[str, str, list[str]]], tasks: int) -> tuple[int, float]:
+    from workroom.accounts import Account
+    from workroom.billing import milestones
+
+    services = _services(db, var)
+    await services.start()
+    try:
+        async with services.transaction() as tx:
+            clients = {cid: await tx.session.get(Account, cid) for _, cid, _ in share}
+
+        async def run(rooms: list[tuple[str, str, list[str]]]) -> int:
+            ops = 0
+            for room_id, client_id, ids in rooms:
+                client = clients[client_id]
+                assert client is not None
+                for m in ids:
+                    await milestones.fund(services, client, room_id, m, "verified")
+                    await milestones.release(services, client, room_id, m, None)
+                    ops += 2
+            return ops
+
+        start = time.perf_counter()
+        counts = await asyncio.gather(*(run(share[i::tasks]) for i in range(tasks)))
+        return sum(counts), time.perf_counter() - start
+    finally:
+        await services.stop()
+
+
+async def _ceiling_worker(db: str, tasks: int, seconds: float) -> tuple[int, float]:
+    pool = await asyncpg.create_pool(database=db, min_size=tasks, max_size=tasks, **PG)
+    assert pool is not None
+    deadline = time.perf_counter() + seconds
+
+    async def run() -> int:
+        n = 0
+        while time.perf_counter() < deadline:
+            async with pool.acquire() as conn:
+                async with conn.transaction():
+                    await conn.execute("INSERT INTO bench_ceiling(v) VALUES ($1)", "x")
+            n += 1
+        return n
+
+    start = time.perf_counter()
+    counts = await asyncio.gather(*(run() for _ in range(tasks)))
+    elapsed = time.perf_counter() - start
+    await pool.close()
+    return sum(counts), elapsed
+
+
+def _proc(kind: str, args: tuple[Any, ...], out: Any) -> None:
+    if kind == "billing":
+        out.send(asyncio.run(_billing_worker(*args)))
+    else:
+        out.send(asyncio.run(_ceiling_worker(*args)))
+
+
+def _in_processes(kind: str, per_process: list[tuple[Any, ...]]) -> tuple[int, float]:
+    ctx = mp.get_context("spawn")
+    pipes, procs = [], []
+    for args in per_process:
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=_proc, args=(kind, args, child))
+        proc.start()
+        pipes.append(parent)
+        procs.append(proc)
+    results = [p.recv() for p in pipes]
+    for proc in procs:
+        proc.join()
+    return sum(r[0] for r in results), max(r[1] for r in results)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--tasks", type=int, default=16)
+    parser.add_argument("--rooms-per-task", type=int, default=4)
+    parser.add_argument("--milestones", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    options = parser.parse_args(argv)
+    from workroom.db.migrate import upgrade
+
+    db = f"wr_bench_billing_{os.getpid()}"
+    asyncio.run(_admin(f'CREATE DATABASE "{db}"'))
+    try:
+        upgrade(url_for(db))
+        asyncio.run(_admin_in(db, "CREATE TABLE bench_ceiling (id bigserial PRIMARY KEY, v text NOT NULL)"))
+        with tempfile.TemporaryDirectory() as var:
+            rooms = options.processes * options.tasks * options.rooms_per_task
+            prepared = asyncio.run(_prepare(db, var, rooms, options.milestones))
+            shares = [prepared[i::options.processes] for i in range(options.processes)]
+            ceiling_ops, ceiling_s = _in_processes(
+                "ceiling", [(db, options.tasks, options.seconds)] * options.processes)
+            billing_ops, billing_s = _in_processes(
+                "billing", [(db, var, share, options.tasks) for share in shares])
+            asyncio.run(_verify(db, var, [r for r, _, _ in prepared]))
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+    ceiling_rate, billing_rate = ceiling_ops / ceiling_s, billing_ops / billing_s
+    print(f"processes={options.processes} tasks/process={options.tasks} rooms={rooms} "
+          f"milestones/room={options.milestones} cores={len(os.sched_getaffinity(0))} python={sys.version.split()[0]}")
+    print(f"ceiling (bare one-row insert transactions): {ceiling_ops} in {ceiling_s:.1f}s = {ceiling_rate:,.0f}/s")
+    print(f"milestone operations (fund, release):        {billing_ops} in {billing_s:.1f}s = {billing_rate:,.0f}/s")
+    print(f"ratio: {100 * billing_rate / ceiling_rate:.1f}% of the ceiling")
+
+
+async def _admin_in(db: str, sql: str) -> None:
+    conn = await asyncpg.connect(database=db, **PG)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def _verify(db: str, var: str, rooms: list[str]) -> None:
+    """Every milestone funded and released once; the ledger balanced to zero."""
+    from sqlalchemy import func, select
+
+    from workroom.billing.models import LedgerEntry, LedgerPosting, Milestone
+
+    services = _services(db, var)
+    await services.start()
+    try:
+        async with services.transaction() as tx:
+            unreleased = await tx.session.scalar(select(func.count()).select_from(Milestone).where(
+                Milestone.room_id.in_(rooms), Milestone.state != "released"))
+            total = await tx.session.scalar(select(func.coalesce(func.sum(LedgerPosting.amount), 0)))
+            releases = await tx.session.scalar(select(func.count()).select_from(LedgerEntry).where(
+                LedgerEntry.kind == "release"))
+        assert unreleased == 0 and total == 0, (unreleased, total)
+        print(f"verified: every milestone released once ({releases} release entries), ledger sums to 0")
+    finally:
+        await services.stop()
+
+
+if __name__ == "__main__":
+    main()
