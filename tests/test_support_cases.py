@@ -9,6 +9,7 @@ import asyncio
 import json
 from typing import Any
 
+from tests.billing_steps import ok as billing_ok
 from tests.money import release_payment
 from tests.people import Api, Person, RoomSetup
 from workroom.billing import ledger
@@ -263,3 +264,26 @@ async def test_a_repeated_credit_request_moves_money_once(api: Api) -> None:
     assert again.json()["seq"] == first.json()["seq"]
     ledger_view = await api.ok("GET", f"/api/rooms/{room.id}/ledger", room["support"])  # the agent reads billing
     assert ledger_view["balances"][ledger.CLIENT_CREDIT] == 700
+
+
+async def test_research_counts_refunds_credits_and_delivery(api: Api) -> None:
+    room = await api.room(support=True)
+    concepts = room.milestones[0]["id"]
+    await billing_ok(api, room, room["client"], concepts, "fund", payment_method="verified")
+    await billing_ok(api, room, room["client"], concepts, "release", amount=10000)
+    await billing_ok(api, room, room["freelancer"], concepts, "refund", amount=5000, reason="Scope cut")
+    await api.ok("POST", f"/api/rooms/{room.id}/status-reports", room["freelancer"],
+                 json={"summary": "Concepts done", "milestones": [{"id": concepts, "percent_complete": 100}]})
+    case = await case_on(api, room)
+    research = case["research"]
+    assert research["money"]["total_spend"] == 10000 and research["money"]["refunds"] == 5000
+    assert research["parties"]["freelancer"]["last_payment"]["amount"] == 5000  # the refund
+    assert research["parties"]["client"]["last_payment"]["amount"] == 10000  # the release
+    # 5% of what the client paid in (300.00 funded) less what went back (50.00): 12.50
+    assert research["courtesy_credit"]["basis"] == 25000 and research["courtesy_credit"]["suggested"] == 1250
+    assert research["work_delivered"]["delivered"] is True
+    assert any("status report" in line for line in research["work_delivered"]["evidence"])
+    await act(api, case, "credit", room["support"])
+    view = await api.ok("GET", f"/api/cases/{case['id']}", room["support"])
+    assert view["research"]["money"]["credits"] == 1250
+    assert view["research_at_open"]["money"]["credits"] == 0
