@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from email.utils import getaddresses
 
+from .charsets import decode_header_value
+
 REPLY_LOCAL_PART = "reply"
 TOKEN_ALPHABET_RE = r"[a-z0-9]{8,64}"
 TAG_ALPHABET_RE = r"[A-Za-z0-9_-]{3,40}"
@@ -73,5 +75,7 @@ def tag_in_message_id(message_id: str, domains: tuple[str, ...]) -> str | None:
 
 
 def parse_address_list(values: list[str]) -> list[tuple[str, str]]:
-    """(display name, lower-cased addr-spec) pairs; entries without an address are dropped."""
-    return [(name, normalize_address(addr)) for name, addr in getaddresses(values) if "@" in addr]
+    """(decoded display name, lower-cased addr-spec) pairs from raw header values; entries
+    without an address are dropped. Split first, decode after: a decoded name may hold a comma."""
+    return [(" ".join(decode_header_value(name).split()), normalize_address(addr))
+            for name, addr in getaddresses(values) if "@" in addr]

@@ -8,6 +8,7 @@ never fail: the last resort is Latin-1, which maps every byte.
 from __future__ import annotations
 
 import codecs
+from email.header import Header, decode_header
 
 _WINDOWS_1252_ALIASES = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "us-ascii", "ascii", "cp819"}
 
@@ -44,3 +45,21 @@ def repair_header_text(value: str) -> str:
         return value
     raw = value.encode("utf-8", errors="surrogateescape")
     return decode_text(raw, None)
+
+
+def decode_header_value(value: str | Header | None) -> str:
+    """A raw header (RFC 2047 encoded words, possibly split across words and lines, or raw 8-bit
+    bytes) as text. Never raises: an undecodable part is read with the body fallbacks."""
+    if value is None:
+        return ""
+    try:
+        parts = decode_header(value)
+    except Exception:
+        return repair_header_text(str(value))
+    text = []
+    for data, charset in parts:
+        if isinstance(data, str):
+            text.append(repair_header_text(data))
+        else:
+            text.append(decode_text(data, None if charset in (None, "unknown-8bit") else charset))
+    return "".join(text)

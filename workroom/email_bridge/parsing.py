@@ -15,11 +15,8 @@ from .reply_trimmer import trim_reply
 
 
 def _parse_message(raw: bytes) -> Message:
-    try:
-        return BytesParser(policy=policy.default).parsebytes(raw)
-    except Exception:
-        # policy.default is strict about a few header shapes; compat32 reads anything.
-        return BytesParser(policy=policy.compat32).parsebytes(raw)
+    # compat32 reads anything and is ~10x faster than policy.default; headers are decoded on demand.
+    return BytesParser(policy=policy.compat32).parsebytes(raw)
 
 
 def parse_inbound_mail(
@@ -32,7 +29,7 @@ def parse_inbound_mail(
     domains = tuple(domain.lower() for domain in our_domains)
     message = _parse_message(raw)
 
-    senders = addresses.parse_address_list([header_text(message, "From")])
+    senders = addresses.parse_address_list(header_values(message, "From")[:1])
     from_name, from_address = senders[0] if senders else ("", "")
     to = [addr for _, addr in addresses.parse_address_list(header_values(message, "To"))]
     cc = [addr for _, addr in addresses.parse_address_list(header_values(message, "Cc"))]
