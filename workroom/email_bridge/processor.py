@@ -50,6 +50,18 @@ class Decision:
     event_seq: int | None = None
 
 
+@dataclass
+class PostIntent:
+    """Routing found an active member: post as them (outside the routing transaction)."""
+
+    account: Account
+    room_id: str
+    route: str
+
+
+Routed = Decision | PostIntent
+
+
 class InboundProcessor:
     def __init__(self) -> None:
         self._running: asyncio.Task[int] | None = None
@@ -80,23 +92,37 @@ class InboundProcessor:
     async def run(self, services: "Services") -> int:
         """Process every stored mail that is due; returns how many were finished.
 
-        On PostgreSQL the mails of a claimed batch are processed in LANES concurrent lanes, each on
-        its own connection."""
+        Per claimed batch: parse every mail, route them all in one transaction (holds and bounces
+        are queued there), post the ones to post through the core's command (one transaction
+        each; on PostgreSQL LANES at a time), and record every outcome in one transaction."""
         done = 0
         while True:
             batch = await claim_batch(services, limit=BATCH)
             if not batch:
                 return done
+            identity = MailIdentity.of(services.settings)
+            parsed = [(claimed, parse_inbound_mail(claimed.raw, envelope_sender=claimed.mail_from,
+                                                   recipients=claimed.rcpt_to, our_domains=(identity.domain,)))
+                      for claimed in batch]
+            try:
+                routed = await self._route_batch(services, identity, parsed)
+            except Exception as error:  # the database went away: the whole batch is retried later
+                await self._retry(services, [(claimed, error) for claimed in batch])
+                return done
             finished: list[tuple[Claimed, InboundMail, Decision]] = []
-            seen: dict[str, int] = {}  # Message-IDs and fingerprints of this batch: copies within it
-            queue = list(batch)
             failed: list[tuple[Claimed, Exception]] = []
+            to_post: list[tuple[Claimed, InboundMail, PostIntent]] = []
+            for claimed, mail, result in routed:
+                if isinstance(result, PostIntent):
+                    to_post.append((claimed, mail, result))
+                else:
+                    finished.append((claimed, mail, result))
 
             async def lane() -> None:
-                while queue and not failed:
-                    claimed = queue.pop(0)
+                while to_post and not failed:
+                    claimed, mail, intent = to_post.pop(0)
                     try:
-                        mail, decision = await self.process(services, claimed, seen)
+                        decision = await self._post(services, intent.account, intent.room_id, mail, intent.route)
                     except Exception as error:  # the database went away, a bug: retried later
                         failed.append((claimed, error))
                         return
@@ -108,13 +134,16 @@ class InboundProcessor:
             await self._record(services, finished)
             done += len(finished)
             if failed:
-                for claimed, error in failed:
-                    log.error("processing inbound mail %s failed", claimed.id, exc_info=error)
-                    try:
-                        await retry_later(services, claimed.id, f"{type(error).__name__}: {error}")
-                    except Exception:
-                        log.warning("could not record the retry of mail %s; its lease will expire", claimed.id)
+                await self._retry(services, failed)
                 return done
+
+    async def _retry(self, services: "Services", failed: list[tuple[Claimed, Exception]]) -> None:
+        for claimed, error in failed:
+            log.error("processing inbound mail %s failed; it is retried", claimed.id, exc_info=error)
+            try:
+                await retry_later(services, claimed.id, f"{type(error).__name__}: {error}")
+            except Exception:
+                log.warning("could not record the retry of mail %s; its lease will expire", claimed.id)
 
     async def _record(self, services: "Services", finished: list[tuple[Claimed, InboundMail, Decision]]) -> None:
         """Outcomes of a batch in one transaction. Lost if the process dies first: the mails are
@@ -131,60 +160,62 @@ class InboundProcessor:
                 log.info("inbound mail %s from %s: %s (%s)", claimed.id, mail.from_address, decision.outcome,
                          decision.detail)
 
-    async def process(self, services: "Services", claimed: Claimed,
-                      seen: dict[str, int] | None = None) -> tuple[InboundMail, Decision]:
-        identity = MailIdentity.of(services.settings)
-        mail = parse_inbound_mail(claimed.raw, envelope_sender=claimed.mail_from, recipients=claimed.rcpt_to,
-                                  our_domains=(identity.domain,))
-        seen = {} if seen is None else seen
-        keys = [key for key in (mail.message_id, mail.fingerprint) if key]
-        copy_of = next((seen[key] for key in keys if key in seen), None)
-        for key in keys:
-            seen.setdefault(key, claimed.id)
-        if copy_of is not None:
-            return mail, Decision("duplicate", f"same mail as inbound #{copy_of}")
-        return mail, await self._decide_and_act(services, identity, claimed, mail)
-
-    async def _decide_and_act(self, services: "Services", identity: MailIdentity, claimed: Claimed,
-                              mail: InboundMail) -> Decision:
+    async def _route_batch(self, services: "Services", identity: MailIdentity,
+                           parsed: list[tuple[Claimed, InboundMail]]) -> list[tuple[Claimed, InboundMail, Routed]]:
+        seen: dict[str, int] = {}  # Message-IDs and fingerprints of this batch: copies within it
+        bounced: set[str] = set()  # senders bounced in this batch (not yet recorded)
+        routed: list[tuple[Claimed, InboundMail, Routed]] = []
         async with services.transaction() as tx:
-            duplicate = await self._earlier_copy(tx, claimed.id, mail)
-            if duplicate is not None:
-                return Decision("duplicate", f"same mail as inbound #{duplicate}")
-            if mail.automatic:
-                return Decision("ignore", f"automatic mail: {mail.automatic}")
-            owner: tuple[str, Account, Member | None] | None = None
-            for token in mail.all_tokens:
-                owner = await self._token_owner(tx, token)
-                if owner is not None:
-                    break
+            for claimed, mail in parsed:
+                keys = [key for key in (mail.message_id, mail.fingerprint) if key]
+                copy_of = next((seen[key] for key in keys if key in seen), None)
+                for key in keys:
+                    seen.setdefault(key, claimed.id)
+                if copy_of is not None:
+                    routed.append((claimed, mail, Decision("duplicate", f"same mail as inbound #{copy_of}")))
+                    continue
+                routed.append((claimed, mail, await self._route(tx, identity, claimed, mail, bounced)))
+        return routed
+
+    async def _route(self, tx: "Tx", identity: MailIdentity, claimed: Claimed, mail: InboundMail,
+                     bounced: set[str]) -> Routed:
+        duplicate = await self._earlier_copy(tx, claimed.id, mail)
+        if duplicate is not None:
+            return Decision("duplicate", f"same mail as inbound #{duplicate}")
+        if mail.automatic:
+            return Decision("ignore", f"automatic mail: {mail.automatic}")
+        owner: tuple[str, Account, Member | None] | None = None
+        for token in mail.all_tokens:
+            owner = await self._token_owner(tx, token)
             if owner is not None:
-                room_id, account, member = owner
-                route = "reply address"
-                if account.email.lower() != mail.from_address:
-                    room = await tx.session.get(Room, room_id)
-                    assert room is not None
-                    self._tell_owner(tx, identity, room, account, mail)
-                    return Decision("hold", f"From {mail.from_address} is not the owner of the {route}", room_id)
-            else:
-                found_room: str | None = None
-                route = ""
-                for tag, how in [(mail.subject_tag, "subject tag"), *[(t, "threading headers") for t in mail.thread_tags]]:
-                    if found_room is None and tag:
-                        found_room, route = await tokens.room_for_tag(tx, tag), how
-                if found_room is None:
-                    return await self._unmatched(tx, identity, mail)
-                room_id = found_room
-                found = await find_by_email(tx.session, mail.from_address) if mail.from_address else None
-                if found is None:
-                    return Decision("refuse", f"{mail.from_address or 'unknown sender'} is not a member", room_id)
-                account = found
-                member = await membership(tx, room_id, account.id)
-            if member is None or member.removed_at is not None:
-                return Decision("refuse", f"{account.email} is not a member of the room", room_id)
-            if member.expired_at(tx.now):
-                return Decision("refuse", f"guest access of {account.email} has ended", room_id)
-        return await self._post(services, account, room_id, mail, route)
+                break
+        if owner is not None:
+            room_id, account, member = owner
+            route = "reply address"
+            if account.email.lower() != mail.from_address:
+                room = await tx.session.get(Room, room_id)
+                assert room is not None
+                self._tell_owner(tx, room, account, mail)
+                return Decision("hold", f"From {mail.from_address} is not the owner of the {route}", room_id)
+        else:
+            found_room: str | None = None
+            route = ""
+            for tag, how in [(mail.subject_tag, "subject tag"), *[(t, "threading headers") for t in mail.thread_tags]]:
+                if found_room is None and tag:
+                    found_room, route = await tokens.room_for_tag(tx, tag), how
+            if found_room is None:
+                return await self._unmatched(tx, identity, mail, bounced)
+            room_id = found_room
+            found = await find_by_email(tx.session, mail.from_address) if mail.from_address else None
+            if found is None:
+                return Decision("refuse", f"{mail.from_address or 'unknown sender'} is not a member", room_id)
+            account = found
+            member = await membership(tx, room_id, account.id)
+        if member is None or member.removed_at is not None:
+            return Decision("refuse", f"{account.email} is not a member of the room", room_id)
+        if member.expired_at(tx.now):
+            return Decision("refuse", f"guest access of {account.email} has ended", room_id)
+        return PostIntent(account, room_id, route)
 
     async def _token_owner(self, tx: "Tx", token: str) -> tuple[str, Account, Member | None] | None:
         """The room, account and membership a live token names, in one query."""
@@ -238,7 +269,7 @@ class InboundProcessor:
             return Decision(outcome, error.message, room_id)
         return Decision("post", f"posted by {account.email} via {route}", room_id, event.seq)
 
-    def _tell_owner(self, tx: "Tx", identity: MailIdentity, room: Room, owner: Account, mail: InboundMail) -> None:
+    def _tell_owner(self, tx: "Tx", room: Room, owner: Account, mail: InboundMail) -> None:
         text = (
             f"Hello {owner.name},\n\n"
             f"A reply to \u201c{room.title}\u201d was sent to your personal reply address, but it came from\n"
@@ -250,7 +281,7 @@ class InboundProcessor:
         queue_notice(tx, to=owner.email, subject=f"Held, not posted: a reply to \u201c{room.title}\u201d from {mail.from_address}",
                      text=text, in_reply_to=mail.message_id, room_id=room.id, account_id=owner.id)
 
-    async def _unmatched(self, tx: "Tx", identity: MailIdentity, mail: InboundMail) -> Decision:
+    async def _unmatched(self, tx: "Tx", identity: MailIdentity, mail: InboundMail, bounced: set[str]) -> Decision:
         """No room: one bounce that says why, only to someone we know, at most once per BOUNCE_INTERVAL."""
         session = tx.session
         sender = mail.from_address
@@ -265,8 +296,9 @@ class InboundProcessor:
         recent = await session.scalar(select(func.count()).select_from(ReceivedMail).where(
             ReceivedMail.from_address == sender, ReceivedMail.outcome == "bounce",
             ReceivedMail.processed_at > tx.now - BOUNCE_INTERVAL))
-        if recent:
+        if recent or sender in bounced:
             return Decision("ignore", "matches no room; a bounce was sent to this sender recently")
+        bounced.add(sender)
         sent_to = ", ".join(mail.recipients) or bare_reply_address(identity.domain)
         text = (
             f"Your mail \u201c{mail.subject}\u201d reached Workroom but could not be matched to a room, so nothing "
