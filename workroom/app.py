@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route
 
 from workroom.channels import routes as hub_routes
@@ -26,6 +27,7 @@ from workroom.email_bridge import routes as email_routes
 from workroom.feedback import routes as feedback_routes
 from workroom.rooms import routes as room_routes
 from workroom.support import routes as support_routes
+from workroom.security_headers import SecurityHeaders
 from workroom.services import Services
 from workroom import testclock
 
@@ -72,7 +74,8 @@ async def index(request: Request) -> Response:
     page = WEB_DIR / "index.html"
     if not page.exists():
         return JSONResponse({"name": "workroom", "api": "/api", "health": "/healthz"})
-    return Response(page.read_bytes(), media_type="text/html; charset=utf-8")
+    # The page is tiny and changes with each release: always revalidate it.
+    return Response(page.read_bytes(), media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"})
 
 
 async def on_api_error(request: Request, exc: Exception) -> Response:
@@ -148,6 +151,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app = Starlette(
         routes=build_routes(services),
         lifespan=lifespan,
+        middleware=[Middleware(SecurityHeaders)],
         exception_handlers={ApiError: on_api_error, HTTPException: on_http_error, Exception: on_server_error},
     )
     app.state.services = services

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from workroom.accounts import Account
 from workroom.billing.models import Milestone
 from workroom.clock import isoformat
-from workroom.rooms.models import Member, Room
+from workroom.rooms.models import Member, ReadMarker, Room
 from workroom.services import Tx
 
 
@@ -54,5 +54,8 @@ async def room_view(tx: Tx, room: Room, viewer: Member | None) -> dict[str, Any]
                   "milestones": await milestone_views(tx, room.id)},
     })
     if viewer is not None:
-        view["me"] = {"role": viewer.role, "email_notifications": viewer.email_notifications}
+        marker = await tx.session.get(ReadMarker, (room.id, viewer.account_id))
+        # last_read_seq lets the page draw its "new since you last read" line.
+        view["me"] = {"role": viewer.role, "email_notifications": viewer.email_notifications,
+                      "last_read_seq": marker.seq if marker is not None else 0}
     return view

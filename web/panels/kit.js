@@ -1,0 +1,72 @@
+// Small building blocks shared by the panels: labelled inputs, forms that report errors in
+// words, and buttons that run one API call.
+
+import { h, uid } from "../dom.js";
+
+/** Run an API call for a panel: errors become a sentence in the panel's status line. */
+export async function attempt(status, fn, done = "") {
+  status.textContent = "Working…";
+  try {
+    const result = await fn();
+    status.textContent = done;
+    return result;
+  } catch (error) {
+    status.textContent = error.message;
+    return undefined;
+  }
+}
+
+export function statusLine() {
+  return h("p", { class: "form-status", role: "status", "aria-live": "polite" });
+}
+
+export function input(label, attrs = {}) {
+  const control = h(attrs.tag || "input", { id: uid("in"), ...attrs, tag: null });
+  const wrap = h("div", { class: "field" }, h("label", { for: control.id }, label), control);
+  return { control, wrap };
+}
+
+export function select(label, options, attrs = {}) {
+  const control = h("select", { id: uid("sel"), ...attrs },
+    options.map(([value, text]) => h("option", { value }, text)));
+  return { control, wrap: h("div", { class: "field" }, h("label", { for: control.id }, label), control) };
+}
+
+export function checkbox(label, attrs = {}) {
+  const control = h("input", { type: "checkbox", id: uid("cb"), ...attrs });
+  return { control, wrap: h("div", { class: "field check" }, control, h("label", { for: control.id }, label)) };
+}
+
+/** A collapsible form: <details><summary>label</summary><form>…</form></details>. */
+export function disclosureForm(label, fields, submitLabel, onSubmit) {
+  const status = statusLine();
+  const form = h("form", { class: "panel-form" }, fields, h("button", { type: "submit" }, submitLabel), status);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    try { await onSubmit(status, form); } finally { button.disabled = false; }
+  });
+  return h("details", { class: "disclosure" }, h("summary", {}, label), form);
+}
+
+export function actionButton(label, status, fn, attrs = {}) {
+  const button = h("button", { type: "button", ...attrs }, label);
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try { await attempt(status, fn); } finally { button.disabled = false; }
+  });
+  return button;
+}
+
+export function section(title, ...children) {
+  const id = uid("sec");
+  return h("section", { class: "panel-section", "aria-labelledby": id }, h("h3", { id }, title), children);
+}
+
+/** major-unit text ("12.50") -> minor units (1250); null when empty or invalid. */
+export function toMinor(text) {
+  const value = Number(String(text).replace(/,/g, "").trim());
+  if (!String(text).trim() || !Number.isFinite(value) || value < 0) return null;
+  return Math.round(value * 100);
+}

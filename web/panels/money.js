@@ -1,0 +1,163 @@
+// Money (fixed price): milestones with state, amount, due date and countdowns; the actions my
+// role may take on each now; terms changes; the ledger; the closing statement.
+
+import { ApiError, get, newClientId, post, roomPath } from "../api.js";
+import { serverNow } from "../clock.js";
+import { h, replaceChildren } from "../dom.js";
+import { countdown, dateOnly, dateTime, humanize, money } from "../format.js";
+import { actionButton, attempt, disclosureForm, input, section, select, statusLine, toMinor } from "./kit.js";
+
+// Which milestone actions each role may take in each state (shared/rules/escrow.md).
+const ACTIONS = {
+  client: {
+    not_funded: ["fund"], funding_requested: ["fund"],
+    funded: ["release"], release_requested: ["release", "dispute"], overdue: ["release", "dispute"],
+  },
+  freelancer: {
+    not_funded: ["request-funding"],
+    funded: ["request-release", "refund"], release_requested: ["void-release", "refund"],
+    overdue: ["void-release", "refund"], disputed: ["refund"],
+  },
+};
+const LABELS = { "fund": "Fund", "request-funding": "Request funding", "request-release": "Request release",
+  "void-release": "Void release request", "release": "Release", "dispute": "Dispute", "refund": "Refund" };
+
+/** The milestone's next deadline, in words: "auto-release in 12 days", "overdue in 3 days". */
+export function milestoneCountdown(m, now) {
+  const d = m.deadlines || {};
+  const autoRelease = m.auto_release_at || d.auto_release_at || d.auto_release;
+  const overdue = m.overdue_at || d.overdue_at || d.overdue;
+  const lines = [];
+  if (overdue && new Date(overdue).getTime() > now) lines.push(countdown("Overdue", overdue, now));
+  else if (overdue && ["release_requested", "overdue"].includes(m.state)) lines.push("Release is overdue");
+  if (autoRelease && ["release_requested", "overdue"].includes(m.state)) lines.push(countdown("Auto-release", autoRelease, now));
+  return lines;
+}
+
+export function moneyPanel(ctx) {
+  const node = h("div", { class: "panel money" });
+  const status = statusLine();
+
+  async function act(m, action, body = {}) {
+    const event = await post(roomPath(ctx.roomId, `/milestones/${encodeURIComponent(m.id)}/${action}`),
+      { ...body, client_id: newClientId() }, { headers: { "Idempotency-Key": newClientId() } });
+    if (event && event.seq) ctx.addEvents([event]);
+    await ctx.refreshRoom();
+  }
+
+  function actionControl(m, action, currency) {
+    if (action === "fund") {
+      const method = select("Payment method", [["verified", "Verified card or account"], ["unverified", "New method (needs verification)"]]);
+      return disclosureForm(`Fund ${m.title}`, [method.wrap], `Fund ${money(m.amount, currency)}`,
+        (st) => attempt(st, () => act(m, "fund", { payment_method: method.control.value }), "Funded."));
+    }
+    if (action === "dispute") {
+      const reason = input("Why you dispute this release request", { tag: "textarea", rows: 2, required: true });
+      return disclosureForm(`Dispute ${m.title}`, [reason.wrap], "Open dispute",
+        (st) => attempt(st, () => act(m, "dispute", { reason: reason.control.value }), "Disputed."));
+    }
+    if (action === "refund") {
+      const amount = input(`Amount to refund (${currency})`, { inputmode: "decimal", required: true, value: (m.amount / 100).toFixed(2) });
+      const reason = input("Reason", { required: true });
+      return disclosureForm(`Refund ${m.title}`, [amount.wrap, reason.wrap], "Refund",
+        (st) => attempt(st, () => act(m, "refund", { amount: toMinor(amount.control.value), reason: reason.control.value }), "Refunded."));
+    }
+    return actionButton(LABELS[action], status, () => act(m, action), { "aria-label": `${LABELS[action]}: ${m.title}` });
+  }
+
+  function milestoneItem(m, room, role, now) {
+    const actions = room.status === "working" ? (ACTIONS[role]?.[m.state] || []) : [];
+    return h("li", { class: `milestone state-${m.state}`, dataset: { milestone: m.id, state: m.state } },
+      h("div", { class: "milestone-head" }, h("strong", {}, m.title), h("span", { class: "amount" }, money(m.amount, room.currency))),
+      h("p", { class: "milestone-meta" },
+        h("span", { class: `state state-${m.state}` }, humanize(m.state)),
+        m.due_date ? ` · due ${dateOnly(m.due_date)}` : "",
+        m.released_amount ? ` · released ${money(m.released_amount, room.currency)}` : "",
+        m.refunded_amount ? ` · refunded ${money(m.refunded_amount, room.currency)}` : ""),
+      milestoneCountdown(m, now).map((line) => h("p", { class: "countdown" }, line)),
+      m.percent_complete ? h("progress", { max: 100, value: m.percent_complete, "aria-label": `${m.title} ${m.percent_complete}% complete` }) : null,
+      actions.length ? h("div", { class: "actions" }, actions.map((a) => actionControl(m, a, room.currency))) : null);
+  }
+
+  function termsSection(room, role, milestones) {
+    if (!["client", "freelancer"].includes(role) || room.status !== "working") return null;
+    const rows = h("div", { class: "terms-rows" });
+    const addRow = (m = {}) => {
+      const title = input("Milestone title", { value: m.title || "", required: true });
+      const amount = input(`Amount (${room.currency})`, { inputmode: "decimal", value: m.amount ? (m.amount / 100).toFixed(2) : "", required: true });
+      const due = input("Due date", { type: "date", value: m.due_date || "" });
+      rows.append(h("fieldset", { class: "milestone-row" }, h("legend", {}, "Milestone"), title.wrap, amount.wrap, due.wrap));
+    };
+    milestones.forEach(addRow);
+    const more = h("button", { type: "button", class: "secondary", onclick: () => addRow() }, "Add a milestone");
+    return disclosureForm("Propose new terms", [rows, more], "Propose terms", (st) => attempt(st, async () => {
+      const list = [...rows.querySelectorAll("fieldset")].map((fs) => {
+        const [title, amount, due] = fs.querySelectorAll("input");
+        return { title: title.value, amount: toMinor(amount.value), due_date: due.value || null };
+      });
+      const event = await post(roomPath(ctx.roomId, "/terms"), { milestones: list });
+      if (event && event.seq) ctx.addEvents([event]);
+      await ctx.refreshRoom();
+    }, "Terms proposed; the other party is asked to accept."));
+  }
+
+  function pendingTerms(room, role) {
+    let pending = null;
+    for (const e of [...ctx.events()].sort((a, b) => a.seq - b.seq)) {
+      if (e.type === "terms.proposed") pending = e;
+      else if (e.type.startsWith("terms.") && pending) pending = null;
+    }
+    if (!pending) return null;
+    const id = pending.data.terms || pending.data.id || pending.data.proposal;
+    const mine = pending.actor?.id === ctx.me.id;
+    return section("Terms change proposed",
+      h("p", {}, `${pending.actor?.name} proposed new terms on ${dateTime(pending.at)}.`),
+      mine || !["client", "freelancer"].includes(role) ? h("p", {}, "Waiting for the other party.")
+        : h("div", { class: "actions" },
+          actionButton("Accept terms", status, async () => { await post(roomPath(ctx.roomId, `/terms/${encodeURIComponent(id)}/accept`)); await ctx.refreshRoom(); }),
+          actionButton("Decline terms", status, async () => { await post(roomPath(ctx.roomId, `/terms/${encodeURIComponent(id)}/decline`)); await ctx.refreshRoom(); }, { class: "secondary" })));
+  }
+
+  async function ledgerSection(room) {
+    let ledger;
+    try {
+      ledger = await get(roomPath(ctx.roomId, "/ledger"));
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return null;
+      throw error;
+    }
+    const postings = ledger.postings || ledger.entries || [];
+    if (!postings.length) return section("Ledger", h("p", {}, "No money has moved yet."));
+    return section("Ledger", h("table", { class: "ledger" },
+      h("thead", {}, h("tr", {}, ["When", "What", "Account", "Amount"].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, postings.map((p) => h("tr", {},
+        h("td", {}, dateOnly(p.at || p.created_at)), h("td", {}, humanize(p.kind || p.memo || p.type || "")),
+        h("td", {}, humanize(p.account || "")), h("td", { class: "num" }, money(p.amount, p.currency || room.currency)))))));
+  }
+
+  return {
+    label: "Money",
+    node,
+    async refresh() {
+      const room = ctx.getRoom();
+      const role = room.me?.role;
+      let milestones = room.terms?.milestones || [];
+      try {
+        const answer = await get(roomPath(ctx.roomId, "/milestones"));
+        milestones = answer.milestones || answer;
+      } catch (error) {
+        if (!(error instanceof ApiError && error.status === 404)) throw error;
+      }
+      const now = serverNow();
+      replaceChildren(node,
+        section("Milestones", milestones.length
+          ? h("ul", { class: "milestones" }, milestones.map((m) => milestoneItem(m, room, role, now)))
+          : h("p", {}, "No milestones in the terms.")),
+        status,
+        pendingTerms(room, role),
+        termsSection(room, role, milestones),
+        await ledgerSection(room),
+        h("p", {}, h("a", { href: `#/room/${encodeURIComponent(ctx.roomId)}/statement` }, "Closing statement")));
+    },
+  };
+}
