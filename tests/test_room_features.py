@@ -127,7 +127,7 @@ async def test_email_notifications_switch(api: Api) -> None:
     assert (await api.ok("PATCH", f"/api/rooms/{room.id}/members/me", room["freelancer"],
                          json={"email_notifications": False})) == {"email_notifications": False}
     view = await api.ok("GET", f"/api/rooms/{room.id}", room["freelancer"])
-    assert view["me"] == {"role": "freelancer", "email_notifications": False}
+    assert view["me"] == {"role": "freelancer", "email_notifications": False, "last_read_seq": 0}
 
 
 async def test_award_complete_reopen(api: Api) -> None:
@@ -147,3 +147,12 @@ async def test_award_complete_reopen(api: Api) -> None:
     await api.advance("P14DT1S")
     late = await api.call("POST", f"/api/rooms/{room.id}/reopen", room["client"])
     assert late.status_code == 409 and late.json()["error"]["code"] == "reopen_window_closed"
+
+
+async def test_room_view_tells_me_where_i_stopped_reading(api: Api) -> None:
+    room = await api.room()
+    await api.post(room, room["client"], "one")
+    head = (await api.post(room, room["client"], "two"))["seq"]
+    await api.ok("POST", f"/api/rooms/{room.id}/read", room["freelancer"], json={"seq": head - 1})
+    view = await api.ok("GET", f"/api/rooms/{room.id}", room["freelancer"])
+    assert view["me"]["last_read_seq"] == head - 1
