@@ -32,9 +32,9 @@ export async function showJobs({ main }, { archived }) {
   async function move(ids) {
     try {
       await post(archived ? "/api/rooms/unarchive" : "/api/rooms/archive", { rooms: ids });
-      notice.textContent = `${ids.length} job${ids.length === 1 ? "" : "s"} ${archived ? "unarchived" : "archived"}.`;
       selected.clear();
       await load();
+      notice.textContent = `${ids.length} job${ids.length === 1 ? "" : "s"} ${archived ? "unarchived" : "archived"}.`;
     } catch (error) {
       notice.textContent = error.message;
     }

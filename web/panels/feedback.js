@@ -1,27 +1,41 @@
-// Feedback: every feedback on the contract (mid-contract and final), the form to leave it, and
-// the freelancer's request for mid-contract feedback.
+// Feedback: every feedback on the contract (mid-contract and final) together, the form to leave
+// it when the rules allow it for me now, and the freelancer's request for mid-contract feedback.
+// The server's eligibility answer says what is possible and, if not, why.
 
 import { ApiError, get, post, roomPath } from "../api.js";
 import { h, replaceChildren } from "../dom.js";
-import { dateOnly, humanize, linkify } from "../format.js";
+import { dateOnly, dateTime, linkify } from "../format.js";
 import { actionButton, attempt, checkbox, disclosureForm, input, section, select, statusLine } from "./kit.js";
+
+const KIND_WORDS = { final: "End of job", mid_contract: "Mid-contract" };
+
+function stars(rating) {
+  return h("p", { class: "rating", "aria-label": `${rating} of 5 stars` }, "★".repeat(rating) + "☆".repeat(5 - rating));
+}
+
+function unmetList(check) {
+  if (!check || check.eligible || !check.unmet?.length) return null;
+  return h("ul", { class: "unmet" }, check.unmet.map((u) => h("li", {}, u.message)));
+}
 
 export function feedbackPanel(ctx) {
   const node = h("div", { class: "panel feedback" });
   const status = statusLine();
 
-  function leaveForm(room, role) {
-    const rating = select("Rating", [["5", "5 — excellent"], ["4", "4"], ["3", "3"], ["2", "2"], ["1", "1 — poor"]]);
-    const comment = input("Comment", { tag: "textarea", rows: 3, required: true });
+  function leaveForm(room, label) {
+    const rating = select("Rating", [["5", "5 — excellent"], ["4", "4 — good"], ["3", "3 — fair"], ["2", "2 — poor"], ["1", "1 — bad"]]);
+    const comment = input("Comment (public)", { tag: "textarea", rows: 3, required: true });
     const hide = checkbox("Hide the job's title and description where this feedback is shown");
-    const showHide = role === "client" && room.invite_only;
-    return disclosureForm(room.status === "working" && role === "client" ? "Leave mid-contract feedback" : "Leave feedback",
-      [rating.wrap, comment.wrap, showHide ? hide.wrap : null], "Publish feedback", (st) => attempt(st, async () => {
-        const event = await post(roomPath(ctx.roomId, "/feedback"), { rating: Number(rating.control.value),
-          comment: comment.control.value, hide_job_details: showHide ? hide.control.checked : undefined });
-        if (event && event.seq) ctx.addEvents([event]);
-        await ctx.refreshRoom();
-      }, "Feedback published. It cannot be changed."));
+    const canHide = room.me?.role === "client" && room.invite_only;
+    return disclosureForm(label, [rating.wrap, comment.wrap, canHide ? hide.wrap : null,
+      h("p", { class: "hint" }, "Feedback cannot be changed or removed once published.")],
+    "Publish feedback", (st) => attempt(st, async () => {
+      const body = { rating: Number(rating.control.value), comment: comment.control.value };
+      if (canHide) body.hide_job_details = hide.control.checked;
+      const event = await post(roomPath(ctx.roomId, "/feedback"), body);
+      if (event && event.seq) ctx.addEvents([event]);
+      await ctx.refreshRoom();
+    }, "Feedback published."));
   }
 
   return {
@@ -30,27 +44,45 @@ export function feedbackPanel(ctx) {
     async refresh() {
       const room = ctx.getRoom();
       const role = room.me?.role;
-      let list = null;
+      let answer;
       try {
-        const answer = await get(roomPath(ctx.roomId, "/feedback"));
-        list = answer.feedback || answer.items || answer;
+        answer = await get(roomPath(ctx.roomId, "/feedback"));
       } catch (error) {
-        if (!(error instanceof ApiError && error.status === 404)) throw error;
+        if (error instanceof ApiError && error.status === 404) return;
+        throw error;
       }
-      const parties = ["client", "freelancer"].includes(role);
-      replaceChildren(node,
-        section("Feedback on this contract", !list || !list.length ? h("p", {}, "No feedback yet.")
-          : h("ul", { class: "feedback-list" }, list.map((f) => h("li", {},
-            h("p", { class: "rating", "aria-label": `${f.rating} of 5 stars` }, "★".repeat(f.rating) + "☆".repeat(5 - f.rating)),
-            h("p", {}, linkify(f.comment || "")),
-            h("small", {}, `${f.author?.name || f.from?.name || humanize(f.author_role || f.from_role || "")} · ${humanize(f.kind || f.stage || "")} · ${dateOnly(f.at || f.created_at)}`))))),
-        parties ? leaveForm(room, role) : null,
-        role === "freelancer" && room.status === "working"
-          ? actionButton("Request mid-contract feedback", status, async () => {
+      const list = answer.feedback || [];
+      const mine = list.filter((f) => f.author?.id === ctx.me.id);
+      const openRequest = (answer.requests || []).find((r) => r.status === "open" || r.status === "pending");
+      const elig = answer.eligibility || {};
+      const parts = [];
+      if (room.status === "complete" && ["client", "freelancer"].includes(role)) {
+        if (mine.some((f) => f.kind === "final")) parts.push(h("p", {}, "You have left your feedback on this job."));
+        else if (elig.final?.eligible) parts.push(leaveForm(room, "Leave feedback on this job"));
+        else parts.push(section("Feedback not open yet", unmetList(elig.final)));
+      }
+      if (room.status === "working" && role === "client") {
+        if (elig.mid_contract?.eligible) parts.push(leaveForm(room, "Leave mid-contract feedback"));
+        else parts.push(section("Mid-contract feedback", unmetList(elig.mid_contract)));
+      }
+      if (room.status === "working" && role === "freelancer") {
+        if (openRequest) parts.push(h("p", {}, `You asked for feedback on ${dateTime(openRequest.requested_at)}; `
+          + `the request is open until ${dateTime(openRequest.expires_at)}.`));
+        else if (elig.mid_contract?.eligible) {
+          parts.push(actionButton("Request mid-contract feedback", status, async () => {
             const event = await post(roomPath(ctx.roomId, "/feedback/request"));
             if (event && event.seq) ctx.addEvents([event]);
-          }, { class: "secondary" }) : null,
-        status);
+            await ctx.refreshRoom();
+          }, { class: "secondary" }));
+        } else parts.push(section("Mid-contract feedback", unmetList(elig.mid_contract)));
+      }
+      replaceChildren(node,
+        section("Feedback on this contract", list.length
+          ? h("ul", { class: "feedback-list" }, list.map((f) => h("li", { dataset: { kind: f.kind } },
+            stars(f.rating), h("p", { class: "body" }, linkify(f.comment || "")),
+            h("small", {}, `${f.author?.name} (${f.author?.role}) on ${f.subject?.name} · ${KIND_WORDS[f.kind] || f.kind} · ${dateOnly(f.given_at)}`))))
+          : h("p", {}, "No feedback yet.")),
+        parts, status);
     },
   };
 }

@@ -4,7 +4,7 @@
 
 import { get, post, roomPath } from "../api.js";
 import { h, replaceChildren } from "../dom.js";
-import { humanize, money } from "../format.js";
+import { dateTime, humanize, money } from "../format.js";
 import { attempt, checkbox, disclosureForm, input, section, select, statusLine, toMinor } from "./kit.js";
 
 const isStaff = (me) => me.kind === "support" || me.kind === "lead";
@@ -36,72 +36,87 @@ export async function showSupportConsole({ me, main }) {
   return null;
 }
 
-function researchSummary(summary, currency) {
-  if (!summary) return null;
-  const rows = Object.entries(summary).map(([key, value]) => {
-    let text;
-    if (value && typeof value === "object") text = JSON.stringify(value);
-    else if (typeof value === "number" && /amount|spend|total|refund|credit|paid/.test(key)) text = money(value, currency);
-    else text = String(value);
-    return h("div", { class: "kv" }, h("dt", {}, humanize(key)), h("dd", {}, text));
-  });
-  return h("dl", { class: "research" }, rows);
+function researchSummary(research, currency) {
+  if (!research) return null;
+  const row = (label, value) => h("div", { class: "kv" }, h("dt", {}, label), h("dd", {}, value));
+  const party = (name, p) => p ? [
+    row(`${name}: last message`, p.last_message ? `${dateTime(p.last_message.at)}: ${p.last_message.excerpt}` : "none"),
+    row(`${name}: last payment`, p.last_payment ? `${money(p.last_payment.amount, currency)} (${humanize(p.last_payment.kind)}) ${dateTime(p.last_payment.at)}` : "none"),
+  ] : [];
+  const m = research.money || {};
+  const delivered = research.work_delivered || {};
+  return h("div", { class: "research" }, h("h4", {}, "Research summary"), h("dl", {},
+    row("Contract", `${humanize(research.contract?.kind)} · ${humanize(research.contract?.status)}`),
+    row("Total spend", money(m.total_spend, currency)), row("In escrow", money(m.in_escrow, currency)),
+    row("Refunds so far", money(m.refunds, currency)), row("Credits so far", money(m.credits, currency)),
+    party("Client", research.parties?.client), party("Freelancer", research.parties?.freelancer),
+    row("Work delivered", delivered.delivered ? `yes: ${(delivered.evidence || []).join("; ")}` : "no evidence")));
 }
 
 export function supportPanel(ctx) {
   if (!isStaff(ctx.me)) return null;
   const node = h("div", { class: "panel support" });
   const status = statusLine();
-  let current = null; // the case opened here or found in the timeline
-
-  function caseIdFromEvents() {
-    let id = null;
-    for (const e of [...ctx.events()].sort((a, b) => a.seq - b.seq)) {
-      if (e.type.startsWith("case.") && (e.data.case || e.data.id)) {
-        const caseId = typeof e.data.case === "object" ? e.data.case.id : e.data.case || e.data.id;
-        id = /resolved|closed/.test(e.type) ? null : caseId;
-      }
-    }
-    return id;
-  }
 
   function openCaseForm(room) {
     const complaint = input("Complaint", { tag: "textarea", rows: 2, required: true });
     const wants = input("What the client wants", { required: true });
     const disputed = input(`Disputed amount (${room.currency})`, { inputmode: "decimal", value: "0" });
     return disclosureForm("Open a case", [complaint.wrap, wants.wrap, disputed.wrap], "Open case", (st) => attempt(st, async () => {
-      current = await post(roomPath(ctx.roomId, "/cases"), { complaint: complaint.control.value, wants: wants.control.value,
-        disputed_amount: toMinor(disputed.control.value) || 0 });
+      const opened = await post(roomPath(ctx.roomId, "/cases"), { complaint: complaint.control.value,
+        wants: wants.control.value, disputed_amount: toMinor(disputed.control.value) || 0 });
+      if (opened.event) ctx.addEvents([opened.event]);
       await ctx.refreshRoom();
     }, "Case opened."));
   }
 
   function caseTools(room, theCase) {
-    const id = theCase.id;
+    const currency = theCase.currency || room.currency;
     const act = (action, body, done) => (st) => attempt(st, async () => {
-      const answer = await post(`/api/cases/${encodeURIComponent(id)}/${action}`, body());
-      if (answer && answer.id === id) current = answer;
+      const answer = await post(`/api/cases/${encodeURIComponent(theCase.id)}/${action}`, body());
+      if (answer && answer.seq) ctx.addEvents([answer]);
       await ctx.refreshRoom();
     }, done);
-    const party = select("Party", [["freelancer", "Freelancer"], ["client", "Client"]]);
+    const partyChoice = () => select("Party", [["freelancer", "Freelancer"], ["client", "Client"]]);
+    const party = partyChoice();
     const channel = select("Channel", [["email", "Email"], ["phone", "Phone"], ["room", "Room message"]]);
     const responded = checkbox("They responded");
-    const suggested = theCase.suggested_credit ?? theCase.research?.suggested_credit ?? theCase.research_summary?.suggested_credit;
-    const credit = input(`Credit (${room.currency})`, { inputmode: "decimal", value: suggested ? (suggested / 100).toFixed(2) : "" });
-    const what = input("What to approve", { value: "credit" });
+    const note = input("Note (optional)");
+    const relayParty = partyChoice();
+    const relayBody = input("Message to relay", { tag: "textarea", rows: 2, required: true });
+    const suggested = theCase.research?.courtesy_credit?.suggested;
+    const credit = input(`Credit (${currency})`, { inputmode: "decimal", value: suggested ? (suggested / 100).toFixed(2) : "" });
+    const what = select("Approve", [["credit", "Courtesy credit"], ["contact_details", "Contact details"]]);
+    const approvalAmount = input(`Up to (${currency}, optional)`, { inputmode: "decimal" });
+    const approvalParty = partyChoice();
     const outcome = input("Outcome", { tag: "textarea", rows: 2, required: true });
+    const ended = theCase.status !== "open";
+    const outreach = theCase.outreach || {};
     return [
-      section(`Case ${humanize(theCase.state || theCase.status || "open")}`,
-        theCase.complaint ? h("p", {}, theCase.complaint) : null,
-        researchSummary(theCase.research || theCase.research_summary || theCase.summary, room.currency)),
-      disclosureForm("Log outreach", [party.wrap, channel.wrap, responded.wrap], "Log attempt",
-        act("outreach", () => ({ party: party.control.value, channel: channel.control.value, responded: responded.control.checked }), "Outreach logged.")),
-      disclosureForm("Grant courtesy credit", [credit.wrap, suggested ? h("p", { class: "hint" }, `Suggested: ${money(suggested, room.currency)}`) : null],
-        "Grant credit", act("credit", () => ({ amount: toMinor(credit.control.value) }), "Credit recorded.")),
-      ctx.me.kind === "lead" ? disclosureForm("Second approval", [what.wrap], "Approve",
-        act("approve", () => ({ what: what.control.value }), "Approved.")) : null,
-      disclosureForm("Resolve the case", [outcome.wrap], "Resolve",
-        act("resolve", () => ({ outcome: outcome.control.value }), "Resolved.")),
+      section(`Case: ${humanize(theCase.status)}`,
+        h("p", { class: "quote" }, theCase.complaint), h("p", {}, `Wants: ${theCase.wants}`),
+        theCase.disputed_amount ? h("p", {}, `Disputed: ${money(theCase.disputed_amount, currency)}`
+          + (theCase.second_approval_required ? " (a credit needs a lead's approval)" : "")) : null,
+        outreach.state ? h("p", {}, `Outreach: ${humanize(outreach.state)}, ${outreach.attempts || 0} attempt(s)`,
+          outreach.closes_at && outreach.state === "open" ? `, closes ${dateTime(outreach.closes_at)}` : "") : null,
+        theCase.approvals?.length ? h("p", {}, `Approvals: ${theCase.approvals.map((a) => `${humanize(a.what)}${a.used ? " (used)" : ""}`).join(", ")}`) : null,
+        theCase.outcome ? h("p", {}, `Outcome: ${theCase.outcome}`) : null,
+        researchSummary(theCase.research, currency)),
+      ended ? null : [
+        disclosureForm("Log outreach", [party.wrap, channel.wrap, responded.wrap, note.wrap], "Log attempt",
+          act("outreach", () => ({ party: party.control.value, channel: channel.control.value,
+            responded: responded.control.checked, note: note.control.value || undefined }), "Outreach logged.")),
+        disclosureForm("Relay a message", [relayParty.wrap, relayBody.wrap], "Relay",
+          act("relay", () => ({ party: relayParty.control.value, body: relayBody.control.value }), "Relayed.")),
+        disclosureForm("Grant courtesy credit", [credit.wrap, suggested !== undefined
+          ? h("p", { class: "hint" }, `Suggested: ${money(suggested, currency)} (${theCase.research.courtesy_credit.percent}% of ${money(theCase.research.courtesy_credit.basis, currency)})`) : null],
+        "Grant credit", act("credit", () => ({ amount: toMinor(credit.control.value) ?? undefined }), "Credit granted.")),
+        ctx.me.kind === "lead" ? disclosureForm("Second approval (lead)", [what.wrap, approvalAmount.wrap, approvalParty.wrap], "Approve",
+          act("approve", () => ({ what: what.control.value, amount: toMinor(approvalAmount.control.value) ?? undefined,
+            party: what.control.value === "contact_details" ? approvalParty.control.value : undefined }), "Approved.")) : null,
+        disclosureForm("Resolve or close the case", [outcome.wrap], "Resolve",
+          act("resolve", () => ({ outcome: outcome.control.value }), "Resolved.")),
+      ],
     ];
   }
 
@@ -110,13 +125,17 @@ export function supportPanel(ctx) {
     node,
     async refresh() {
       const room = ctx.getRoom();
-      const openId = current?.id || caseIdFromEvents();
-      if (openId && (!current || current.id !== openId)) {
-        try { current = await get(`/api/cases/${encodeURIComponent(openId)}`); } catch (_) { current = { id: openId }; }
+      if (room.me?.role !== "support") {
+        replaceChildren(node, h("p", {}, "Join the room from the support console to help here."));
+        return;
       }
+      const cases = (await get(roomPath(ctx.roomId, "/cases"))).cases || [];
+      const open = cases.find((c) => c.status === "open");
+      const shown = open ? await get(`/api/cases/${encodeURIComponent(open.id)}`) : null;
       replaceChildren(node,
-        room.me?.role === "support" ? null : h("p", {}, "You are not in this room as support."),
-        current ? caseTools(room, current) : openCaseForm(room),
+        shown ? caseTools(room, shown) : openCaseForm(room),
+        cases.filter((c) => c.status !== "open").map((c) => h("p", { class: "hint" },
+          `Earlier case ${humanize(c.status)}: ${c.outcome || c.complaint}`)),
         status);
     },
   };
