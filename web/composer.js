@@ -100,6 +100,7 @@ export class Composer {
       this.clientId = this.clientId || newClientId();
       const event = await post(roomPath(this.roomId, "/messages"), { body, files: fileIds, client_id: this.clientId });
       this.clientId = null;
+      this.lastTyping = 0; // the next keystroke starts a new "is typing" signal
       this.text.value = "";
       this.files = [];
       this.fileList.replaceChildren();

@@ -12,7 +12,7 @@ import { buildPanels } from "./panels/index.js";
 
 const PAGE = 50;
 const POLL_WHILE_OFFLINE_MS = 3000;
-const ENDED_CODES = new Set(["access_expired", "not_allowed", "room_not_found", "not_found"]);
+const ENDED_CODES = new Set(["access_expired", "access_ended", "not_allowed", "room_not_found", "not_found"]);
 
 export async function showRoom({ me, socket, main }, roomId) {
   let room;

@@ -112,9 +112,12 @@ export class LiveSocket {
     }
     const handlers = frame.room ? this.rooms.get(frame.room) : null;
     switch (frame.type) {
-      case "event":
-        handlers?.onEvent(frame);
+      case "event": {
+        // The envelope's own type travels as "event" (the frame's "type" says what the frame is).
+        const { event: type, ...rest } = frame;
+        handlers?.onEvent({ ...rest, type });
         break;
+      }
       case "presence":
         handlers?.onPresence?.(frame.online || frame.members || []);
         break;

@@ -16,26 +16,31 @@ export async function showStatement({ main }, roomId) {
     return null;
   }
   const currency = statement.currency || "USD";
-  const lines = statement.lines || statement.entries || [];
-  const totals = statement.totals || {};
-  document.title = `Closing statement · ${statement.room?.title || statement.title || "Workroom"}`;
+  const title = statement.closing ? "Escrow closing statement" : "Escrow statement (job still open)";
+  const totalLabels = { deposits: "Deposited into escrow", releases: "Released from escrow",
+    hourly_payments: "Hourly invoices paid", fees: "Platform service fees", paid_to_freelancer: "Paid to the freelancer",
+    refunds: "Refunded to the client", credits: "Credits to the client", in_escrow: "Still in escrow" };
+  const reconciles = statement.reconciliation?.reconciles;
+  document.title = `${title} · ${statement.room?.title || "Workroom"}`;
   replaceChildren(main, h("article", { class: "statement" },
     h("p", { class: "no-print" }, h("a", { href: `#/room/${encodeURIComponent(roomId)}` }, "← Back to the room"), " · ",
       h("button", { type: "button", class: "link", onclick: () => window.print() }, "Print"), " · ",
-      h("a", { href: roomPath(roomId, "/statement?format=html"), target: "_blank", rel: "noopener" }, "Printable page")),
-    h("h1", {}, "Escrow closing statement"),
-    h("p", {}, statement.room?.title || statement.title || ""),
-    h("table", { class: "ledger" },
-      h("caption", { class: "visually-hidden" }, "Statement lines"),
-      h("thead", {}, h("tr", {}, ["Date", "Line", "Milestone", "Amount"].map((t) => h("th", { scope: "col" }, t)))),
-      h("tbody", {}, lines.map((l) => h("tr", { dataset: { kind: l.kind || l.type || "" } },
-        h("td", {}, dateOnly(l.at || l.date)), h("td", {}, humanize(l.kind || l.type || l.description)),
-        h("td", {}, l.milestone_title || l.milestone?.title || l.title || ""),
-        h("td", { class: "num" }, money(l.amount, currency)))))),
+      h("a", { href: roomPath(roomId, "/statement?format=html"), target: "_blank", rel: "noopener noreferrer" }, "Printable page")),
+    h("h1", {}, title),
+    h("p", {}, h("strong", {}, statement.room?.title || ""), ` · generated ${dateOnly(statement.generated_at)}`),
+    h("table", { class: "ledger statement-lines" },
+      h("caption", { class: "visually-hidden" }, "Every deposit, release, refund, fee and credit"),
+      h("thead", {}, h("tr", {}, ["Date", "What", "Milestone / note", "Amount", "Fee", "To freelancer"]
+        .map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, (statement.lines || []).map((l) => h("tr", { dataset: { kind: l.kind } },
+        h("td", {}, dateOnly(l.at)), h("td", {}, l.label || humanize(l.kind)), h("td", {}, l.title || ""),
+        h("td", { class: "num" }, money(l.amount, currency)),
+        h("td", { class: "num" }, l.fee ? money(l.fee, currency) : ""),
+        h("td", { class: "num" }, l.net ? money(l.net, currency) : ""))))),
     h("h2", {}, "Totals"),
-    h("dl", { class: "totals" }, Object.entries(totals).map(([k, v]) =>
-      h("div", { class: "kv", dataset: { total: k } }, h("dt", {}, humanize(k)),
-        h("dd", {}, typeof v === "number" ? money(v, currency) : String(v))))),
-    statement.reconciles !== undefined ? h("p", { class: "reconcile" }, statement.reconciles ? "Reconciles to the cent." : "Does not reconcile.") : null));
+    h("dl", { class: "totals" }, Object.entries(totalLabels).filter(([k]) => k in (statement.totals || {})).map(([k, label]) =>
+      h("div", { class: "kv", dataset: { total: k } }, h("dt", {}, label), h("dd", {}, money(statement.totals[k], currency))))),
+    reconciles === undefined ? null : h("p", { class: `reconcile ${reconciles ? "ok" : "bad"}`, role: "status" },
+      reconciles ? "Reconciles with the ledger to the cent." : "Does not reconcile with the ledger.")));
   return null;
 }

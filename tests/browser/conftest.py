@@ -96,18 +96,6 @@ def artifact(name: str) -> Path:
     return ARTIFACTS / name
 
 
-async def hub_available(live: LiveServer, person: Person) -> bool:
-    """True once the WebSocket hub (`/ws`) answers; until then the page falls back to polling."""
-    import websockets
-
-    url = live.url.replace("http://", "ws://") + f"/ws?token={person.token}"
-    try:
-        async with websockets.connect(url, open_timeout=5):
-            return True
-    except Exception:  # refused handshake (no route yet) or any connection failure
-        return False
-
-
 async def open_room(pages: Pages, person: Person, room_id: str, **size: int) -> object:
     page = await pages.open(person, f"/#/room/{room_id}", **size)
     await page.wait_for_selector(".timeline li.event")  # type: ignore[attr-defined]

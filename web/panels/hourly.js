@@ -22,18 +22,21 @@ export function hourlyPanel(ctx) {
   }
 
   function invoiceItem(inv, room, role) {
-    const open = ["open", "pending", "submitted", "awaiting_review", "issued"].includes(inv.state || inv.status);
+    const open = inv.state === "in_review";
     const hours = input("Disputed hours", { type: "number", min: 0, step: "0.25", required: true });
     const reason = input("Reason", { required: true });
     return h("li", { class: "invoice", dataset: { invoice: inv.id } },
-      h("strong", {}, `Week of ${dateOnly(inv.week_start || inv.start)}`), " ",
-      h("span", {}, `${inv.hours ?? ""} h · ${money(inv.amount ?? inv.total, inv.currency || room.currency)} · ${humanize(inv.state || inv.status)}`),
+      h("strong", {}, inv.kind === "pro_forma" ? "Pro-forma invoice" : `Week of ${dateOnly(inv.period_start)}`), " ",
+      h("span", {}, `${inv.billable_hours ?? inv.hours} h billable · ${money(inv.amount, inv.currency || room.currency)} · ${humanize(inv.state)}`),
+      inv.disputed_hours ? h("p", {}, `${inv.disputed_hours} h disputed: `, inv.dispute_reason || "") : null,
       role === "client" && open ? h("div", { class: "actions" },
         actionButton("Approve", status, async () => { await post(roomPath(ctx.roomId, `/invoices/${encodeURIComponent(inv.id)}/approve`)); await ctx.refreshRoom(); }),
         disclosureForm("Dispute hours", [hours.wrap, reason.wrap], "Dispute", (st) => attempt(st, async () => {
           await post(roomPath(ctx.roomId, `/invoices/${encodeURIComponent(inv.id)}/dispute`), { hours: Number(hours.control.value), reason: reason.control.value });
           await ctx.refreshRoom();
-        }, "Disputed."))) : null);
+        }, "Disputed."))) : null,
+      role === "freelancer" && inv.state === "disputed" ? h("div", { class: "actions" },
+        actionButton("Concede the disputed hours", status, async () => { await post(roomPath(ctx.roomId, `/invoices/${encodeURIComponent(inv.id)}/concede`)); await ctx.refreshRoom(); }, { class: "secondary" })) : null);
   }
 
   return {
@@ -45,7 +48,7 @@ export function hourlyPanel(ctx) {
       let invoices = [];
       try {
         const answer = await get(roomPath(ctx.roomId, "/invoices"));
-        invoices = answer.invoices || answer;
+        invoices = (answer.invoices || answer).filter((i) => i.kind !== "pro_forma");
       } catch (error) {
         if (!(error instanceof ApiError && error.status === 404)) throw error;
       }

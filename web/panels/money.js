@@ -7,30 +7,40 @@ import { h, replaceChildren } from "../dom.js";
 import { countdown, dateOnly, dateTime, humanize, money } from "../format.js";
 import { actionButton, attempt, disclosureForm, input, section, select, statusLine, toMinor } from "./kit.js";
 
-// Which milestone actions each role may take in each state (shared/rules/escrow.md).
+// Which milestone actions each role may take in each state (shared/rules/escrow.md, as the
+// billing module enforces them): funding only while working; money in escrow can be released,
+// refunded or disputed while the job is working, complete or in dispute.
+const FUNDING_STATUSES = ["working"];
+const ESCROW_STATUSES = ["working", "complete", "disputed"];
 const ACTIONS = {
   client: {
     not_funded: ["fund"], funding_requested: ["fund"],
-    funded: ["release"], release_requested: ["release", "dispute"], overdue: ["release", "dispute"],
+    funded: ["release", "dispute"], release_requested: ["release", "dispute"],
   },
   freelancer: {
     not_funded: ["request-funding"],
-    funded: ["request-release", "refund"], release_requested: ["void-release", "refund"],
-    overdue: ["void-release", "refund"], disputed: ["refund"],
+    funded: ["request-release", "dispute", "refund"], release_requested: ["void-release", "dispute", "refund"],
   },
+  support: { disputed: ["release", "refund"] },
 };
+const NEEDS_FUNDING_STATUS = new Set(["fund", "request-funding"]);
+
+export function allowedActions(role, milestone, roomStatus) {
+  return (ACTIONS[role]?.[milestone.state] || []).filter((action) =>
+    (NEEDS_FUNDING_STATUS.has(action) ? FUNDING_STATUSES : ESCROW_STATUSES).includes(roomStatus)
+    && !(action === "request-release" && roomStatus === "disputed"));
+}
 const LABELS = { "fund": "Fund", "request-funding": "Request funding", "request-release": "Request release",
   "void-release": "Void release request", "release": "Release", "dispute": "Dispute", "refund": "Refund" };
 
 /** The milestone's next deadline, in words: "auto-release in 12 days", "overdue in 3 days". */
 export function milestoneCountdown(m, now) {
-  const d = m.deadlines || {};
-  const autoRelease = m.auto_release_at || d.auto_release_at || d.auto_release;
-  const overdue = m.overdue_at || d.overdue_at || d.overdue;
+  const d = m.deadlines;
+  if (!d || m.state !== "release_requested") return [];
   const lines = [];
-  if (overdue && new Date(overdue).getTime() > now) lines.push(countdown("Overdue", overdue, now));
-  else if (overdue && ["release_requested", "overdue"].includes(m.state)) lines.push("Release is overdue");
-  if (autoRelease && ["release_requested", "overdue"].includes(m.state)) lines.push(countdown("Auto-release", autoRelease, now));
+  if (m.overdue || new Date(d.overdue_at).getTime() <= now) lines.push("Payment is overdue");
+  else lines.push(countdown("Overdue", d.overdue_at, now));
+  lines.push(countdown("Auto-release", d.auto_release_at, now));
   return lines;
 }
 
@@ -66,12 +76,13 @@ export function moneyPanel(ctx) {
   }
 
   function milestoneItem(m, room, role, now) {
-    const actions = room.status === "working" ? (ACTIONS[role]?.[m.state] || []) : [];
+    const actions = allowedActions(role, m, room.status);
     return h("li", { class: `milestone state-${m.state}`, dataset: { milestone: m.id, state: m.state } },
       h("div", { class: "milestone-head" }, h("strong", {}, m.title), h("span", { class: "amount" }, money(m.amount, room.currency))),
       h("p", { class: "milestone-meta" },
         h("span", { class: `state state-${m.state}` }, humanize(m.state)),
         m.due_date ? ` · due ${dateOnly(m.due_date)}` : "",
+        m.in_escrow ? ` · ${money(m.in_escrow, room.currency)} in escrow` : "",
         m.released_amount ? ` · released ${money(m.released_amount, room.currency)}` : "",
         m.refunded_amount ? ` · refunded ${money(m.refunded_amount, room.currency)}` : ""),
       milestoneCountdown(m, now).map((line) => h("p", { class: "countdown" }, line)),
@@ -86,14 +97,16 @@ export function moneyPanel(ctx) {
       const title = input("Milestone title", { value: m.title || "", required: true });
       const amount = input(`Amount (${room.currency})`, { inputmode: "decimal", value: m.amount ? (m.amount / 100).toFixed(2) : "", required: true });
       const due = input("Due date", { type: "date", value: m.due_date || "" });
-      rows.append(h("fieldset", { class: "milestone-row" }, h("legend", {}, "Milestone"), title.wrap, amount.wrap, due.wrap));
+      rows.append(h("fieldset", { class: "milestone-row", dataset: m.id ? { milestone: m.id } : {} },
+        h("legend", {}, m.title || "New milestone"), title.wrap, amount.wrap, due.wrap));
     };
-    milestones.forEach(addRow);
+    milestones.filter((m) => m.state !== "removed").forEach(addRow);
     const more = h("button", { type: "button", class: "secondary", onclick: () => addRow() }, "Add a milestone");
     return disclosureForm("Propose new terms", [rows, more], "Propose terms", (st) => attempt(st, async () => {
       const list = [...rows.querySelectorAll("fieldset")].map((fs) => {
         const [title, amount, due] = fs.querySelectorAll("input");
-        return { title: title.value, amount: toMinor(amount.value), due_date: due.value || null };
+        return { id: fs.dataset.milestone || undefined, title: title.value, amount: toMinor(amount.value),
+          due_date: due.value || null };
       });
       const event = await post(roomPath(ctx.roomId, "/terms"), { milestones: list });
       if (event && event.seq) ctx.addEvents([event]);
@@ -101,21 +114,28 @@ export function moneyPanel(ctx) {
     }, "Terms proposed; the other party is asked to accept."));
   }
 
-  function pendingTerms(room, role) {
-    let pending = null;
-    for (const e of [...ctx.events()].sort((a, b) => a.seq - b.seq)) {
-      if (e.type === "terms.proposed") pending = e;
-      else if (e.type.startsWith("terms.") && pending) pending = null;
+  async function pendingTerms(room, role) {
+    let proposals = [];
+    try {
+      proposals = (await get(roomPath(ctx.roomId, "/terms"))).proposals || [];
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return null;
+      throw error;
     }
+    const pending = proposals.find((p) => p.status === "proposed");
     if (!pending) return null;
-    const id = pending.data.terms || pending.data.id || pending.data.proposal;
-    const mine = pending.actor?.id === ctx.me.id;
+    const mine = pending.proposer === ctx.me.id;
+    const changes = pending.changes || {};
     return section("Terms change proposed",
-      h("p", {}, `${pending.actor?.name} proposed new terms on ${dateTime(pending.at)}.`),
+      h("p", {}, `Proposed by the ${pending.proposer_role} on ${dateTime(pending.created_at)}.`),
+      changes.milestones ? h("ul", {}, changes.milestones.map((m) => h("li", {},
+        `${m.title}: ${money(m.amount, room.currency)}`, m.due_date ? ` due ${dateOnly(m.due_date)}` : ""))) : null,
+      changes.hourly_rate ? h("p", {}, `Rate ${money(changes.hourly_rate, room.currency)} per hour`) : null,
+      changes.note ? h("p", { class: "quote" }, changes.note) : null,
       mine || !["client", "freelancer"].includes(role) ? h("p", {}, "Waiting for the other party.")
         : h("div", { class: "actions" },
-          actionButton("Accept terms", status, async () => { await post(roomPath(ctx.roomId, `/terms/${encodeURIComponent(id)}/accept`)); await ctx.refreshRoom(); }),
-          actionButton("Decline terms", status, async () => { await post(roomPath(ctx.roomId, `/terms/${encodeURIComponent(id)}/decline`)); await ctx.refreshRoom(); }, { class: "secondary" })));
+          actionButton("Accept terms", status, async () => { await post(roomPath(ctx.roomId, `/terms/${encodeURIComponent(pending.id)}/accept`)); await ctx.refreshRoom(); }),
+          actionButton("Decline terms", status, async () => { await post(roomPath(ctx.roomId, `/terms/${encodeURIComponent(pending.id)}/decline`)); await ctx.refreshRoom(); }, { class: "secondary" })));
   }
 
   async function ledgerSection(room) {
@@ -131,7 +151,7 @@ export function moneyPanel(ctx) {
     return section("Ledger", h("table", { class: "ledger" },
       h("thead", {}, h("tr", {}, ["When", "What", "Account", "Amount"].map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, postings.map((p) => h("tr", {},
-        h("td", {}, dateOnly(p.at || p.created_at)), h("td", {}, humanize(p.kind || p.memo || p.type || "")),
+        h("td", {}, dateOnly(p.at)), h("td", {}, humanize(p.kind)),
         h("td", {}, humanize(p.account || "")), h("td", { class: "num" }, money(p.amount, p.currency || room.currency)))))));
   }
 
@@ -154,7 +174,7 @@ export function moneyPanel(ctx) {
           ? h("ul", { class: "milestones" }, milestones.map((m) => milestoneItem(m, room, role, now)))
           : h("p", {}, "No milestones in the terms.")),
         status,
-        pendingTerms(room, role),
+        await pendingTerms(room, role),
         termsSection(room, role, milestones),
         await ledgerSection(room),
         h("p", {}, h("a", { href: `#/room/${encodeURIComponent(ctx.roomId)}/statement` }, "Closing statement")));
