@@ -31,7 +31,7 @@ export async function showStatement({ main }, roomId) {
     h("table", { class: "ledger statement-lines" },
       h("caption", { class: "visually-hidden" }, "Every deposit, release, refund, fee and credit"),
       h("thead", {}, h("tr", {}, ["Date", "What", "Milestone / note", "Amount", "Fee", "To freelancer"]
-        .map((t) => h("th", { scope: "col" }, t)))),
+        .map((t, i) => h("th", { scope: "col", class: i >= 3 ? "num" : null }, t)))),
       h("tbody", {}, (statement.lines || []).map((l) => h("tr", { dataset: { kind: l.kind } },
         h("td", {}, dateOnly(l.at)), h("td", {}, l.label || humanize(l.kind)), h("td", {}, l.title || ""),
         h("td", { class: "num" }, money(l.amount, currency)),

@@ -3,9 +3,9 @@
 // The server's eligibility answer says what is possible and, if not, why.
 
 import { ApiError, get, post, roomPath } from "../api.js";
-import { h, replaceChildren } from "../dom.js";
+import { h } from "../dom.js";
 import { dateOnly, dateTime, linkify } from "../format.js";
-import { actionButton, attempt, checkbox, disclosureForm, input, section, select, statusLine } from "./kit.js";
+import { actionButton, attempt, checkbox, disclosureForm, input, renderKeepingForms, section, select, statusLine } from "./kit.js";
 
 const KIND_WORDS = { final: "End of job", mid_contract: "Mid-contract" };
 
@@ -76,7 +76,7 @@ export function feedbackPanel(ctx) {
           }, { class: "secondary" }));
         } else parts.push(section("Mid-contract feedback", unmetList(elig.mid_contract)));
       }
-      replaceChildren(node,
+      renderKeepingForms(node,
         section("Feedback on this contract", list.length
           ? h("ul", { class: "feedback-list" }, list.map((f) => h("li", { dataset: { kind: f.kind } },
             stars(f.rating), h("p", { class: "body" }, linkify(f.comment || "")),

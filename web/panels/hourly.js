@@ -1,9 +1,9 @@
 // Hours (hourly jobs): the freelancer logs time; weekly invoices with approve/dispute for the client.
 
 import { ApiError, get, post, roomPath } from "../api.js";
-import { h, replaceChildren } from "../dom.js";
+import { h } from "../dom.js";
 import { dateOnly, humanize, money } from "../format.js";
-import { actionButton, attempt, disclosureForm, input, section, statusLine } from "./kit.js";
+import { actionButton, attempt, disclosureForm, input, renderKeepingForms, section, statusLine } from "./kit.js";
 
 export function hourlyPanel(ctx) {
   const node = h("div", { class: "panel hourly" });
@@ -52,7 +52,7 @@ export function hourlyPanel(ctx) {
       } catch (error) {
         if (!(error instanceof ApiError && error.status === 404)) throw error;
       }
-      replaceChildren(node,
+      renderKeepingForms(node,
         section("Terms", h("p", {}, `${money(room.terms?.hourly_rate, room.currency)} per hour`,
           room.terms?.weekly_limit_hours ? `, up to ${room.terms.weekly_limit_hours} hours a week` : "")),
         role === "freelancer" && room.status === "working" ? timesheetForm() : null,

@@ -44,12 +44,27 @@ export function buildPanels(ctx) {
     });
     if (focus) tabs[index].tab.focus();
   }
+  let running = null;
+  let again = false;
   return {
     node,
-    async refresh() {
-      await Promise.all(panels.map((p) => p.refresh().catch((error) => {
-        replaceChildren(p.node, h("p", { class: "form-status" }, error.message));
-      })));
+    // One refresh at a time, and one more after it if asked meanwhile: an older answer never
+    // overwrites a newer one.
+    refresh() {
+      if (running) {
+        again = true;
+        return running;
+      }
+      running = (async () => {
+        do {
+          again = false;
+          await Promise.all(panels.map((p) => p.refresh().catch((error) => {
+            replaceChildren(p.node, h("p", { class: "form-status" }, error.message));
+          })));
+        } while (again);
+        running = null;
+      })();
+      return running;
     },
   };
 }

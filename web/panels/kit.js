@@ -1,7 +1,7 @@
 // Small building blocks shared by the panels: labelled inputs, forms that report errors in
 // words, and buttons that run one API call.
 
-import { h, uid } from "../dom.js";
+import { h, replaceChildren, uid } from "../dom.js";
 
 /** Run an API call for a panel: errors become a sentence in the panel's status line. */
 export async function attempt(status, fn, done = "") {
@@ -69,4 +69,45 @@ export function toMinor(text) {
   const value = Number(String(text).replace(/,/g, "").trim());
   if (!String(text).trim() || !Number.isFinite(value) || value < 0) return null;
   return Math.round(value * 100);
+}
+
+function controlKey(el) {
+  return el.labels?.[0]?.textContent || el.getAttribute("aria-label") || el.name || "";
+}
+
+/**
+ * Replace a panel's content without losing what someone is typing: forms that were open stay
+ * open with their values, and focus returns to the same field. Panels re-render whenever the
+ * room changes, which may be while another person acts. Synchronous, so the state it keeps is
+ * the state of this very moment.
+ */
+export function renderKeepingForms(node, ...children) {
+  const saved = new Map();
+  for (const details of node.querySelectorAll("details[open]")) {
+    const values = new Map();
+    for (const el of details.querySelectorAll("input, textarea, select")) {
+      values.set(controlKey(el), el.type === "checkbox" ? el.checked : el.value);
+    }
+    saved.set(details.querySelector("summary")?.textContent, values);
+  }
+  const active = node.contains(document.activeElement) ? document.activeElement : null;
+  const keyOf = (el) => (el.tagName === "SUMMARY" ? `summary:${el.textContent}` : `${el.tagName}:${controlKey(el)}`);
+  const focusKey = active ? keyOf(active) : null;
+  replaceChildren(node, ...children);
+  for (const details of node.querySelectorAll("details")) {
+    const values = saved.get(details.querySelector("summary")?.textContent);
+    if (!values) continue;
+    details.open = true;
+    for (const el of details.querySelectorAll("input, textarea, select")) {
+      const value = values.get(controlKey(el));
+      if (value === undefined) continue;
+      if (el.type === "checkbox") el.checked = value;
+      else el.value = value;
+      el.dispatchEvent(new Event("input"));
+    }
+  }
+  if (focusKey) {
+    const target = [...node.querySelectorAll("summary, input, textarea, select, button")].find((el) => keyOf(el) === focusKey);
+    target?.focus({ preventScroll: true });
+  }
 }

@@ -3,9 +3,9 @@
 
 import { ApiError, get, newClientId, post, roomPath } from "../api.js";
 import { serverNow } from "../clock.js";
-import { h, replaceChildren } from "../dom.js";
+import { h } from "../dom.js";
 import { countdown, dateOnly, dateTime, humanize, money } from "../format.js";
-import { actionButton, attempt, disclosureForm, input, section, select, statusLine, toMinor } from "./kit.js";
+import { actionButton, attempt, disclosureForm, input, renderKeepingForms, section, select, statusLine, toMinor } from "./kit.js";
 
 // Which milestone actions each role may take in each state (shared/rules/escrow.md, as the
 // billing module enforces them): funding only while working; money in escrow can be released,
@@ -138,7 +138,13 @@ export function moneyPanel(ctx) {
           actionButton("Decline terms", status, async () => { await post(roomPath(ctx.roomId, `/terms/${encodeURIComponent(pending.id)}/decline`)); await ctx.refreshRoom(); }, { class: "secondary" })));
   }
 
-  async function ledgerSection(room) {
+  function accountName(account, milestones) {
+    if (!account.startsWith("escrow:")) return humanize(account);
+    const title = milestones.find((m) => m.id === account.slice("escrow:".length))?.title;
+    return title ? `Escrow · ${title}` : "Escrow";
+  }
+
+  async function ledgerSection(room, milestones) {
     let ledger;
     try {
       ledger = await get(roomPath(ctx.roomId, "/ledger"));
@@ -149,10 +155,10 @@ export function moneyPanel(ctx) {
     const postings = ledger.postings || ledger.entries || [];
     if (!postings.length) return section("Ledger", h("p", {}, "No money has moved yet."));
     return section("Ledger", h("table", { class: "ledger" },
-      h("thead", {}, h("tr", {}, ["When", "What", "Account", "Amount"].map((t) => h("th", { scope: "col" }, t)))),
+      h("thead", {}, h("tr", {}, ["When", "What", "Account", "Amount"].map((t) => h("th", { scope: "col", class: t === "Amount" ? "num" : null }, t)))),
       h("tbody", {}, postings.map((p) => h("tr", {},
         h("td", {}, dateOnly(p.at)), h("td", {}, humanize(p.kind)),
-        h("td", {}, humanize(p.account || "")), h("td", { class: "num" }, money(p.amount, p.currency || room.currency)))))));
+        h("td", {}, accountName(p.account || "", milestones)), h("td", { class: "num" }, money(p.amount, p.currency || room.currency)))))));
   }
 
   return {
@@ -169,14 +175,14 @@ export function moneyPanel(ctx) {
         if (!(error instanceof ApiError && error.status === 404)) throw error;
       }
       const now = serverNow();
-      replaceChildren(node,
+      renderKeepingForms(node,
         section("Milestones", milestones.length
           ? h("ul", { class: "milestones" }, milestones.map((m) => milestoneItem(m, room, role, now)))
           : h("p", {}, "No milestones in the terms.")),
         status,
         await pendingTerms(room, role),
         termsSection(room, role, milestones),
-        await ledgerSection(room),
+        await ledgerSection(room, milestones),
         h("p", {}, h("a", { href: `#/room/${encodeURIComponent(ctx.roomId)}/statement` }, "Closing statement")));
     },
   };

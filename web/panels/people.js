@@ -1,8 +1,8 @@
 // People: my mail setting; the client adds team members and guests (guests until a date).
 
 import { patch, post, roomPath } from "../api.js";
-import { h, replaceChildren } from "../dom.js";
-import { attempt, checkbox, disclosureForm, input, section, select, statusLine } from "./kit.js";
+import { h } from "../dom.js";
+import { attempt, checkbox, disclosureForm, input, renderKeepingForms, section, select, statusLine } from "./kit.js";
 
 export function peoplePanel(ctx) {
   const node = h("div", { class: "panel people" });
@@ -31,7 +31,7 @@ export function peoplePanel(ctx) {
       const mail = checkbox("Email me about this room", { checked: room.me?.email_notifications !== false });
       mail.control.addEventListener("change", () => attempt(status, () =>
         patch(roomPath(ctx.roomId, "/members/me"), { email_notifications: mail.control.checked }), "Saved."));
-      replaceChildren(node,
+      renderKeepingForms(node,
         section("Notifications", mail.wrap),
         room.me?.role === "client" && !["cancelled", "expired"].includes(room.status) ? addForm() : null,
         status);

@@ -5,7 +5,7 @@
 import { get, post, roomPath } from "../api.js";
 import { h, replaceChildren } from "../dom.js";
 import { dateTime, humanize, money } from "../format.js";
-import { attempt, checkbox, disclosureForm, input, section, select, statusLine, toMinor } from "./kit.js";
+import { attempt, checkbox, disclosureForm, input, renderKeepingForms, section, select, statusLine, toMinor } from "./kit.js";
 
 const isStaff = (me) => me.kind === "support" || me.kind === "lead";
 
@@ -126,13 +126,13 @@ export function supportPanel(ctx) {
     async refresh() {
       const room = ctx.getRoom();
       if (room.me?.role !== "support") {
-        replaceChildren(node, h("p", {}, "Join the room from the support console to help here."));
+        renderKeepingForms(node, h("p", {}, "Join the room from the support console to help here."));
         return;
       }
       const cases = (await get(roomPath(ctx.roomId, "/cases"))).cases || [];
       const open = cases.find((c) => c.status === "open");
       const shown = open ? await get(`/api/cases/${encodeURIComponent(open.id)}`) : null;
-      replaceChildren(node,
+      renderKeepingForms(node,
         shown ? caseTools(room, shown) : openCaseForm(room),
         cases.filter((c) => c.status !== "open").map((c) => h("p", { class: "hint" },
           `Earlier case ${humanize(c.status)}: ${c.outcome || c.complaint}`)),

@@ -2,9 +2,9 @@
 // cancellation request and its answer) — each shown only to the role that may take it now.
 
 import { post, roomPath, newClientId } from "../api.js";
-import { h, replaceChildren } from "../dom.js";
+import { h } from "../dom.js";
 import { money } from "../format.js";
-import { actionButton, attempt, checkbox, disclosureForm, input, section, select, statusLine, toMinor } from "./kit.js";
+import { actionButton, attempt, checkbox, disclosureForm, input, renderKeepingForms, section, select, statusLine, toMinor } from "./kit.js";
 
 const PARTIES = new Set(["client", "freelancer"]);
 
@@ -102,7 +102,7 @@ export function workPanel(ctx) {
       if (role === "client" && room.status === "proposal") parts.push(step("Award the job", "/award", {}));
       if (PARTIES.has(role) && room.status === "working") parts.push(step("Mark the job complete", "/complete", {}));
       if (role === "client" && room.status === "complete") parts.push(step("Reopen the job", "/reopen", {}));
-      replaceChildren(node,
+      renderKeepingForms(node,
         parts.length ? section("The job", h("div", { class: "actions" }, parts)) : null,
         role === "freelancer" && room.kind === "fixed" && room.status === "working" ? statusReportForm(room) : null,
         room.status !== "cancelled" ? meetingForm(room) : null,
