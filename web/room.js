@@ -8,7 +8,7 @@ import { humanize } from "./format.js";
 import { showAccessEnded, showNotFound } from "./pages.js";
 import { Presence } from "./presence.js";
 import { Timeline } from "./timeline.js";
-import { buildPanels } from "./panels/index.js";
+import { MONEY_VIEWERS, buildPanels } from "./panels/index.js";
 
 const PAGE = 50;
 const POLL_WHILE_OFFLINE_MS = 3000;
@@ -67,7 +67,8 @@ export async function showRoom({ me, socket, main }, roomId) {
   const layout = h("div", { class: "room" },
     h("header", { class: "room-header" }, h("p", {}, h("a", { href: "#/" }, "← My jobs")), title, statusLine,
       presence.memberList, h("p", { class: "room-links" },
-        h("a", { href: `#/room/${encodeURIComponent(roomId)}/statement` }, "Closing statement"), " · ",
+        MONEY_VIEWERS.has(room.me?.role)
+          ? [h("a", { href: `#/room/${encodeURIComponent(roomId)}/statement` }, "Closing statement"), " · "] : null,
         h("a", { href: roomPath(roomId, "/export"), download: `room-${roomId}.json` }, "Export the record"))),
     column, panels.node, timeline.announcer);
   replaceChildren(main, layout);

@@ -22,6 +22,9 @@ async def test_guest_sees_the_room_then_is_locked_out_when_access_ends(api: Api,
 
     await api.advance("P3D")
     await api.post(setup, setup["client"], "Secret follow-up after the guest left.")
+    # The open page learns it live (the socket loses the room), without a reload…
+    await page.wait_for_selector("h1:has-text('Your access ended')")
+    # …and a fresh visit says the same.
     await page.reload()
     await page.wait_for_selector("h1:has-text('Your access ended')")
     text = await page.locator("main").inner_text()

@@ -9,10 +9,14 @@ import { peoplePanel } from "./people.js";
 import { supportPanel } from "./support.js";
 import { workPanel } from "./work.js";
 
+// Who may see the job's money (billing answers 403 to anyone else, e.g. guests).
+export const MONEY_VIEWERS = new Set(["client", "freelancer", "team", "support"]);
+
 export function buildPanels(ctx) {
   const room = ctx.getRoom();
-  const candidates = [workPanel, room.kind === "hourly" ? hourlyPanel : moneyPanel, feedbackPanel, peoplePanel,
-    supportPanel];
+  const seesMoney = MONEY_VIEWERS.has(room.me?.role);
+  const candidates = [workPanel, seesMoney ? (room.kind === "hourly" ? hourlyPanel : moneyPanel) : null,
+    feedbackPanel, peoplePanel, supportPanel].filter(Boolean);
   const panels = candidates.map((make) => make(ctx)).filter(Boolean);
   const tablist = h("div", { class: "tabs", role: "tablist", "aria-label": "Room tools" });
   const node = h("aside", { class: "panels", "aria-label": "Room tools" }, tablist);

@@ -29,11 +29,27 @@ export async function showSupportConsole({ me, main }) {
   }));
   form.open = true;
   const rooms = (await get("/api/rooms")).rooms;
-  replaceChildren(main, h("section", { class: "support-console" }, h("h1", {}, "Support console"), form,
+  const lead = me.kind === "lead" ? leadApprovalForm() : null;
+  replaceChildren(main, h("section", { class: "support-console" }, h("h1", {}, "Support console"), form, lead,
     section("Rooms I have joined", rooms.length ? h("ul", {}, rooms.map((r) =>
       h("li", {}, h("a", { href: `#/room/${encodeURIComponent(r.id)}` }, r.title), ` · ${humanize(r.status)}`)))
       : h("p", {}, "None yet."))));
   return null;
+}
+
+/** Leads give second approvals on any case without joining its room. */
+function leadApprovalForm() {
+  const caseId = input("Case id", { required: true, autocomplete: "off" });
+  const what = select("Approve", [["credit", "Courtesy credit"], ["contact_details", "Contact details"]]);
+  const amount = input("Credit up to (optional)", { inputmode: "decimal" });
+  const party = select("Party (for contact details)", [["freelancer", "Freelancer"], ["client", "Client"]]);
+  return disclosureForm("Second approval on a case", [caseId.wrap, what.wrap, amount.wrap, party.wrap], "Approve",
+    (st) => attempt(st, async () => {
+      const body = { what: what.control.value };
+      if (what.control.value === "credit" && toMinor(amount.control.value) !== null) body.amount = toMinor(amount.control.value);
+      if (what.control.value === "contact_details") body.party = party.control.value;
+      await post(`/api/cases/${encodeURIComponent(caseId.control.value.trim())}/approve`, body);
+    }, "Approved. The agent can now act on it."));
 }
 
 function researchSummary(research, currency) {
@@ -93,7 +109,7 @@ export function supportPanel(ctx) {
     const ended = theCase.status !== "open";
     const outreach = theCase.outreach || {};
     return [
-      section(`Case: ${humanize(theCase.status)}`,
+      section(`Case ${theCase.id}: ${humanize(theCase.status)}`,
         h("p", { class: "quote" }, theCase.complaint), h("p", {}, `Wants: ${theCase.wants}`),
         theCase.disputed_amount ? h("p", {}, `Disputed: ${money(theCase.disputed_amount, currency)}`
           + (theCase.second_approval_required ? " (a credit needs a lead's approval)" : "")) : null,
