@@ -93,7 +93,7 @@ async def dev_mailbox(request: Request) -> Response:
             text = html_to_text(rich.get_content()) if rich is not None else ""
         parts.append(
             "<article>"
-            f"<h3>{html.escape(str(message['Subject'] or ''))}</h3>"
+            f"<h3>{html.escape(str(message['Subject'] or '').strip())}</h3>"
             f"<p>To: {html.escape(str(message['To'] or ''))}<br>Reply-To: {html.escape(str(message['Reply-To'] or ''))}"
             f"<br>Date: {html.escape(str(message['Date'] or ''))}</p><pre>{html.escape(text)}</pre></article>"
         )
