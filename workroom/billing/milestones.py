@@ -108,11 +108,10 @@ async def fund(services: Services, account: Account, room_id: str, milestone_id:
         tx.session.add(payment)
         result = await services.payment_gateway.charge(payment.id, payment.amount, payment.currency, method)
         payment.gateway_ref = result.reference
-        milestone.payment_id = payment.id
         if result.status == "completed":
             return await _complete_funding(tx, services, room, milestone, payment, the_seat.actor, source=source,
                                            client_id=client_id)
-        milestone.state = "pending"
+        milestone.state, milestone.payment_id = "pending", payment.id
         return await services.log.append(tx, room, "milestone.funding_pending", the_seat.actor,
                                          money(milestone, room, payment=payment.id, method=method),
                                          source=source, client_id=client_id)
@@ -127,7 +126,7 @@ async def _complete_funding(tx: Tx, services: Services, room: Room, milestone: M
     await ledger.post(tx, room.id, f"{milestone.id}:funding:{payment.id}", ledger.FUNDING,
                       ledger.funding_postings(milestone.id, payment.amount), event=event)
     milestone.funded_amount += payment.amount
-    milestone.state = "funded"
+    milestone.state, milestone.payment_id = "funded", payment.id
     return event
 
 
