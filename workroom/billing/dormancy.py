@@ -23,7 +23,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timezone
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from workroom.billing import ledger, milestones
 from workroom.billing.models import EscrowWatch, Milestone
@@ -65,10 +65,13 @@ async def dormant_date(tx: "Tx", services: "Services", room_id: str, watch: Escr
     return max(anchors) + services.policy.dormant_after_last_milestone
 
 
-async def _watch(tx: "Tx", room_id: str) -> EscrowWatch:
-    watch = await tx.session.get(EscrowWatch, room_id)
+async def _touch(tx: "Tx", room_id: str) -> EscrowWatch:
+    """Record activity now, in one round trip (UPDATE … RETURNING); the watch as it now is."""
+    watch = await tx.session.scalar(
+        update(EscrowWatch).where(EscrowWatch.room_id == room_id).values(last_activity_at=tx.now)
+        .returning(EscrowWatch).execution_options(synchronize_session=False, populate_existing=True))
     if watch is None:
-        watch = EscrowWatch(room_id=room_id, stage="active")
+        watch = EscrowWatch(room_id=room_id, stage="active", last_activity_at=tx.now)
         tx.session.add(watch)
     return watch
 
@@ -93,8 +96,7 @@ def install(services: "Services") -> None:
     async def on_append(tx: "Tx", room: Room, event: StoredEvent) -> None:
         if room.kind != "fixed" or event.actor_id == SYSTEM.id or not is_activity(event.type):
             return  # only people's actions are activity; automatic releases and refunds are not
-        watch = await _watch(tx, room.id)
-        watch.last_activity_at = tx.now
+        watch = await _touch(tx, room.id)
         if watch.stage != "active" and event.type not in LEAVES_DORMANCY:
             watch.stage_at = tx.now  # still dormant: this step's 7-day wait starts again
             await arm(tx, services, room.id, tx.now + (step if watch.stage == "dormant" else settle_step))

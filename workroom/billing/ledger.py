@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Iterable, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert as sa_insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from workroom.billing.models import LedgerEntry, LedgerPosting
 from workroom.clock import isoformat
@@ -129,24 +131,27 @@ async def post(tx: "Tx", room_id: str, key: str, kind: str, postings: Sequence[P
     check_balanced(postings)
     if kind not in KINDS:
         raise ValueError(f"unknown entry kind {kind!r}")
-    existing = await find(tx, room_id, key)
-    if existing is not None:
-        earlier = await entry_postings(tx.session, existing.id)
-        if sorted(earlier) != sorted(postings):
-            raise KeyReused(f"idempotency key {key!r} already moved {earlier}, not {list(postings)}")
-        return existing
     room = await tx.session.get(Room, room_id)
     assert room is not None, room_id
     if milestone_id is None:  # an entry that touches one milestone's escrow is about that milestone
         touched = {account[len(ESCROW_PREFIX):] for account, _ in postings if is_escrow(account)}
         milestone_id = touched.pop() if len(touched) == 1 else None
-    entry = LedgerEntry(room_id=room_id, key=key, kind=kind, currency=room.currency, milestone_id=milestone_id,
-                        event_seq=event.seq, at=tx.now, memo=memo)
-    tx.session.add(entry)
-    await tx.session.flush()
-    tx.session.add_all([LedgerPosting(entry_id=entry.id, room_id=room_id, account=account, amount=amount, at=tx.now)
-                        for account, amount in postings])
-    await tx.session.flush()
+    # One round trip claims the key: the insert does nothing when an earlier try wrote this entry.
+    insert = postgresql_insert if tx.session.bind.dialect.name == "postgresql" else sqlite_insert  # type: ignore[union-attr]
+    claim = (insert(LedgerEntry).values(room_id=room_id, key=key, kind=kind, currency=room.currency,
+                                        milestone_id=milestone_id, event_seq=event.seq, at=tx.now, memo=memo)
+             .on_conflict_do_nothing(index_elements=["room_id", "key"]).returning(LedgerEntry))
+    entry = await tx.session.scalar(claim)
+    if entry is None:
+        existing = await find(tx, room_id, key)
+        assert existing is not None
+        earlier = await entry_postings(tx.session, existing.id)
+        if sorted(earlier) != sorted(postings):
+            raise KeyReused(f"idempotency key {key!r} already moved {earlier}, not {list(postings)}")
+        return existing
+    await tx.session.execute(sa_insert(LedgerPosting), [
+        {"entry_id": entry.id, "room_id": room_id, "account": account, "amount": amount, "at": tx.now}
+        for account, amount in postings])
     return entry
 
 
