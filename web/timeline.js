@@ -14,7 +14,7 @@ function byline(event, ...what) {
   return h("header", { class: "byline" },
     h("span", { class: "author" }, actor.name || "Someone"),
     role ? h("span", { class: `role role-${actor.role}` }, role) : null,
-    what.length ? h("span", { class: "what" }, ...what) : null,
+    what.some(Boolean) ? h("span", { class: "what" }, ...what) : null,
     h("time", { datetime: event.at, title: event.at }, dateTime(event.at)),
     event.source === "email" ? h("span", { class: "via" }, "by email") : null);
 }
@@ -40,7 +40,8 @@ function fileList(files) {
 }
 
 const RENDERERS = {
-  "message.posted": (e) => [byline(e), paragraph(e.data.body), fileList(e.data.files)],
+  "message.posted": (e) => [byline(e, e.data.relayed ? h("span", { class: "tag" }, `relayed from the ${humanize(e.data.relayed.from)}`) : null),
+    paragraph(e.data.body), fileList(e.data.files)],
 
   "status_report.submitted": (e, ctx) => [
     byline(e, "filed a status report"),
@@ -82,7 +83,28 @@ const RENDERERS = {
   "feedback.left": (e) => [byline(e, "left feedback"),
     h("p", { class: "rating", "aria-label": `${e.data.rating} of 5 stars` }, "★".repeat(e.data.rating || 0) + "☆".repeat(5 - (e.data.rating || 0))),
     e.data.comment ? paragraph(e.data.comment) : null],
-  "feedback.requested": (e) => [byline(e, "asked for feedback")],
+  "feedback.requested": (e) => [byline(e, "asked the client for mid-contract feedback")],
+  "feedback.request_expired": (e) => [byline(e, "the feedback request expired")],
+
+  "timesheet.submitted": (e) => [byline(e, `logged ${e.data.hours} hours`),
+    h("p", {}, `${dateTime(e.data.start)} – ${dateTime(e.data.end)}`), paragraph(e.data.memo)],
+  "invoice.issued": (e, ctx) => [byline(e, "weekly invoice issued for review"),
+    h("p", { class: "amount" }, `${money(e.data.amount, e.data.currency || ctx.currency)} · ${e.data.billable_hours} billable hours`)],
+  "invoice.paid": (e, ctx) => [byline(e, "approved and paid the invoice"), h("p", { class: "amount" }, amountOf(e.data, ctx))],
+  "invoice.disputed": (e) => [byline(e, `disputed ${e.data.hours ?? e.data.disputed_hours} hours`), paragraph(e.data.reason)],
+
+  "job.cancellation_requested": (e, ctx) => [byline(e, "asked to cancel the job"), paragraph(e.data.reason),
+    h("p", { class: "amount" }, `Refund to the client: ${money(e.data.refund, e.data.currency || ctx.currency)}`)],
+  "job.cancellation_rejected": (e) => [byline(e, "rejected the cancellation; the job moves to dispute assistance")],
+
+  "escrow.dormant": (e, ctx) => [byline(e, `no activity on this job: ${money(e.data.in_escrow, e.data.currency || ctx.currency)} in escrow is dormant`)],
+
+  "case.opened": (e, ctx) => [byline(e, "opened a support case"), paragraph(e.data.complaint),
+    h("p", {}, `Wants: ${e.data.wants}`),
+    e.data.disputed_amount ? h("p", { class: "amount" }, `Disputed ${money(e.data.disputed_amount, e.data.currency || ctx.currency)}`) : null],
+  "case.credit_granted": (e, ctx) => [byline(e, "granted a courtesy credit"), h("p", { class: "amount" }, amountOf(e.data, ctx))],
+  "case.resolved": (e) => [byline(e, "resolved the support case"), paragraph(e.data.outcome)],
+  "case.closed": (e) => [byline(e, "closed the support case"), paragraph(e.data.outcome)],
 };
 
 const PREFIX_RENDERERS = [

@@ -143,3 +143,25 @@ async def test_support_agent_joins_from_the_console_opens_a_case_and_grants_the_
     await page.get_by_role("button", name="Grant credit").click()
     await client_page.wait_for_selector(".type-case-credit_granted")
     await page.screenshot(path=str(artifact("support-console.png")), full_page=True)
+
+
+async def test_terms_change_proposed_by_one_party_and_accepted_by_the_other(api: Api, pages: Pages) -> None:
+    setup = await api.room(title="Terms drill")
+    final = setup.milestones[1]
+    client_page = await open_room(pages, setup["client"], setup.id)
+    free_page = await open_room(pages, setup["freelancer"], setup.id)
+    for page in (client_page, free_page):
+        await tab(page, "Money")
+    await free_page.locator("summary:has-text('Propose new terms')").click()
+    row = free_page.locator(f"fieldset[data-milestone='{final['id']}']")
+    await row.get_by_label("Amount (USD)").fill("800.00")
+    await free_page.get_by_role("button", name="Propose terms").click()
+
+    await client_page.wait_for_selector("h3:has-text('Terms change proposed')")
+    assert "Final art: $800.00" in await client_page.locator(".panel.money").inner_text()
+    assert await free_page.get_by_role("button", name="Accept terms").count() == 0  # not my own proposal
+    await client_page.get_by_role("button", name="Accept terms").click()
+    item = f"li.milestone[data-milestone='{final['id']}'] .amount"
+    await free_page.wait_for_selector(f"{item}:has-text('$800.00')")
+    await client_page.wait_for_selector(f"{item}:has-text('$800.00')")
+    assert await client_page.locator("h3:has-text('Terms change proposed')").count() == 0
