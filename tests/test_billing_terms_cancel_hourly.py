@@ -57,6 +57,9 @@ async def test_cancellation_confirmed_refunds_and_releases_the_rest(api: Api) ->
     doc = await api.ok("GET", f"/api/rooms/{room.id}/statement", room["client"])
     assert doc["closing"] is True and doc["reconciliation"]["reconciles"] is True
     assert (doc["totals"]["refunds"], doc["totals"]["releases"], doc["totals"]["fees"]) == (80000, 20000, 2000)
+    issued = (await api.events(room, room["freelancer"]))[-1]
+    assert issued["type"] == "escrow.statement_issued" and issued["data"]["totals"] == doc["totals"]
+    assert issued["data"]["reconciles"] is True and issued["data"]["closing"] is True
 
 
 async def test_cancellation_rejected_puts_the_job_into_dispute(api: Api) -> None:
