@@ -6,6 +6,8 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sqlalchemy import insert
+
 from .models import ReceivedMail
 
 if TYPE_CHECKING:
@@ -53,9 +55,10 @@ class StoreBatcher:
 
     async def _write(self, batch: list[_Pending]) -> list[int]:
         async with self.services.transaction() as tx:
-            rows = [ReceivedMail(received_at=tx.now, peer=item.peer, mail_from=item.mail_from,
-                                 rcpt_to="\n".join(item.rcpt_to), raw=item.raw, status="new",
-                                 next_attempt_at=tx.now, attempts=0) for item in batch]
-            tx.session.add_all(rows)
-            await tx.session.flush()
-            return [row.id for row in rows]
+            rows = [{"received_at": tx.now, "peer": item.peer, "mail_from": item.mail_from,
+                     "rcpt_to": "\n".join(item.rcpt_to), "raw": item.raw, "status": "new",
+                     "next_attempt_at": tx.now, "attempts": 0} for item in batch]
+            # One multi-row INSERT … RETURNING, ids in the order of `batch`.
+            result = await tx.session.execute(
+                insert(ReceivedMail).returning(ReceivedMail.id, sort_by_parameter_order=True), rows)
+            return [int(mail_id) for mail_id in result.scalars()]
