@@ -80,7 +80,8 @@ export async function showRoom({ me, socket, main }, roomId) {
   const readSeq = room.me?.last_read_seq ?? null;
   let readSent = readSeq || 0;
   const divider = readSeq !== null && readSeq < timeline.lastSeq ? timeline.markUnread(readSeq) : null;
-  if (divider) divider.scrollIntoView({ block: "center" });
+  // Scroll only the timeline (not the window) to put the divider a third of the way down.
+  if (divider) scroller.scrollTop = divider.offsetTop - scroller.clientHeight / 3;
   else scroller.scrollTop = scroller.scrollHeight;
   markRead();
 
