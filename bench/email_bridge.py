@@ -298,8 +298,28 @@ def report(runs: list[Run], args: argparse.Namespace, load: tuple[float, float])
         lines.append(f"| {run.name} | {run.mails} | {run.accepted_per_second:.0f} | "
                      f"{100 * run.accepted_per_second / ceiling:.0f}% | {per_second} | {posted} | {lost} | "
                      f"{1000 * run.cpu_seconds / run.mails:.1f} |")
-    lines += ["", "Goals: acceptance ≥ 50% of the bare server, ≥ 100 replies/s fully processed on SQLite and "
-              "on PostgreSQL, zero lost.", ""]
+    bridge = runs[1:]
+    accept_ok = [r.name for r in bridge if r.accepted_per_second >= ceiling / 2]
+    posted_ok = [r.name for r in bridge if (r.posted_per_second or 0) >= 100]
+    lost = sum(r.mails - (r.posted or 0) for r in bridge)
+    lines += [
+        "",
+        "Goals: acceptance ≥ 50% of the bare server, ≥ 100 replies/s fully processed on SQLite and on "
+        "PostgreSQL, zero lost. This run: "
+        f"acceptance goal met by {', '.join(accept_ok) or 'none'}; "
+        f"100/s posted met by {', '.join(posted_ok) or 'none'}; lost: {lost}.",
+        "",
+        "Reading it: the bare server writes a file and answers; the bridge checks the reply token and commits "
+        "the mail to the database before its 250 (so a crash or outage loses nothing), group-committing the "
+        "mails that arrive together. In one process the parsing and posting of earlier mail share the CPU "
+        "with the SMTP sessions; with `WORKROOM_SMTP_PROCESS_INLINE=0` the `smtp` process only stores and a "
+        "`worker` posts, on the other core. Posting one reply costs about the CPU in the last column (most "
+        "of it SQLAlchemy and the core's `post_message` transaction, then MIME parsing), so one free core "
+        "posts roughly 1000 / that many replies per second; PostgreSQL posts four mails of a batch at once, "
+        "SQLite one (one writer). On this shared 2-core machine the wall-clock rates move by 2-3x with the "
+        "other work running.",
+        "",
+    ]
     return "\n".join(lines)
 
 
