@@ -57,6 +57,14 @@ class Bench:
         self.redis = redis
         self.sizes = sizes
         self.wire = wire_for(system.name)
+        self.sustained_rate: int | None = None   # W2's highest clean posts/s, once measured
+
+    def _load_rate(self, wanted: int) -> int:
+        """W4 and W5 load each system at most at half the post rate it sustained in W2 (p99 < 1 s,
+        nothing lost): they measure slow readers and faults, not overload."""
+        if self.sustained_rate is None:
+            return wanted
+        return max(10, min(wanted, self.sustained_rate // 2))
 
     def _cpu(self, workers: Workers) -> CpuMeter:
         return CpuMeter({"server_A": [self.system.a.pid], "server_B": [self.system.b.pid],
@@ -165,7 +173,13 @@ class Bench:
 
     async def w2(self) -> dict:
         s = self.sizes
-        return await self.step_up("w2", s.rooms, s.subs_per_room, s.w2_rates)
+        out = await self.step_up("w2", s.rooms, s.subs_per_room, s.w2_rates)
+        clean = [st["posts_per_s"] for st in out.get("steps", [])
+                 if st["p99_ms"] <= 1000 and not st["lost_total"] and not st["duplicates_total"]
+                 and not st["out_of_order_total"]]
+        if clean:
+            self.sustained_rate = max(clean)
+        return out
 
     async def w3(self) -> dict:
         return await self.step_up("w3", 1, self.sizes.big_room, self.sizes.w3_rates)
@@ -185,7 +199,8 @@ class Bench:
             rss_before = self.system.rss_kb()
             rss_peak = rss_before
             t0 = time.monotonic()
-            runner = asyncio.create_task(publishers.run(s.w4_rate, s.w4_seconds))
+            rate = self._load_rate(s.w4_rate)
+            runner = asyncio.create_task(publishers.run(rate, s.w4_seconds))
             samples: list[int] = []
             got = 0
             while not runner.done():
@@ -200,7 +215,7 @@ class Bench:
             got += more
             samples += lat
             check = await workers.check(publishers.expected())
-            out.update({"posts_per_s": s.w4_rate, "body_bytes": s.w4_padding, "sent": sent["sent"],
+            out.update({"posts_per_s": rate, "body_bytes": s.w4_padding, "sent": sent["sent"],
                         "delivered_to_normal": got, "deliveries_per_s": round(got / (t_end - t0)),
                         **_latency(samples), "lost_normal": check["missing"],
                         "duplicates": check["duplicates"], "out_of_order": check["out_of_order"],
@@ -217,12 +232,13 @@ class Bench:
         rooms = await asyncio.to_thread(self.system.make_rooms, s.rooms, tag, s.subs_per_room)
         workers = Workers(self.system.name, s.workers)
         publishers = Publishers(self.wire, {room: self.system.pub_url(i, room) for i, room in enumerate(rooms)})
-        out: dict[str, Any] = {"fault": fault, "posts_per_s": s.w5_rate}
+        rate = self._load_rate(s.w5_rate)
+        out: dict[str, Any] = {"fault": fault, "posts_per_s": rate}
         try:
             out["connected"] = await workers.connect(self._specs(rooms, s.subs_per_room, reconnect=True))
             await publishers.open()
             await workers.snapshot()
-            runner = asyncio.create_task(publishers.run(s.w5_rate, s.w5_seconds))
+            runner = asyncio.create_task(publishers.run(rate, s.w5_seconds))
             await asyncio.sleep(s.w5_seconds / 4)
             loop = asyncio.get_running_loop()
             if fault == "redis_restart":

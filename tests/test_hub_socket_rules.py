@@ -43,6 +43,17 @@ async def test_bad_input_gets_error_frames_and_abuse_gets_closed(single: Cluster
             await client.wait_for(lambda c: c.close_code is not None)
             assert client.close_code == 4001
 
+        # the browser's session cookie works too, from our own origin only (cross-site: 4003)
+        login = await http.get("/login", params={"token": me.token}, follow_redirects=False)
+        cookie = f"workroom_session={login.cookies['workroom_session']}"
+        plain = f"ws://127.0.0.1:{web.port}/ws"
+        browser = await LiveClient(plain, additional_headers={"Cookie": cookie, "Origin": web.http}).open()
+        assert (await browser.subscribe(room.id))["room"] == room.id
+        await browser.close()
+        forged = await LiveClient(plain, additional_headers={"Cookie": cookie, "Origin": "http://evil.example"}).open()
+        await forged.wait_for(lambda c: c.close_code is not None)
+        assert forged.close_code == 4003
+
         client = await LiveClient(web.ws(me.token)).open()
         await client.ws.send("this is not json")                      # type: ignore[union-attr]
         await client.send(op="dance", id=1)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import AsyncIterator
 
 import pytest
+import redis.asyncio as redis
 
 from tests.live_servers import Cluster, LiveClient, http_api
 
@@ -69,6 +70,11 @@ async def test_redis_restarted_while_posting_every_subscriber_has_every_event_on
         watchers = [await LiveClient(web.ws(room["freelancer"].token)).open() for web in (a, b, b)]
         for watcher in watchers:
             await watcher.subscribe(room.id, since=0)
+        # one Redis subscription per room per process, however many sockets (B has two)
+        probe = redis.Redis.from_url(cluster.redis.url)
+        channel = f"{cluster.prefix}room:{room.id}"
+        assert (await probe.pubsub_numsub(channel)) == [(channel.encode(), 2)]
+        await probe.aclose()
         first = await api.post(room, poster, "before 0")
         start = first["seq"]
         for i in range(1, 15):
@@ -90,18 +96,25 @@ async def test_redis_restarted_while_posting_every_subscriber_has_every_event_on
 
 
 async def test_a_killed_process_clients_reconnect_to_the_other_and_resume_with_since(cluster: Cluster) -> None:
-    a, b = cluster.start_web("A"), cluster.start_web("B")
+    a = cluster.start_web("A", WORKROOM_PRESENCE_TTL_SECONDS="2")
+    b = cluster.start_web("B", WORKROOM_PRESENCE_TTL_SECONDS="2")
     api, http = http_api(a)
     try:
         room = await api.room()
-        poster = room["client"]
-        on_b = await LiveClient(b.ws(room["freelancer"].token)).open()
+        poster, freelancer = room["client"], room["freelancer"]
+        on_a = await LiveClient(a.ws(poster.token)).open()
+        await on_a.subscribe(room.id)
+        on_b = await LiveClient(b.ws(freelancer.token)).open()
         await on_b.subscribe(room.id, since=0)
+        await on_a.wait_for(lambda c: any(freelancer.id in {p["id"] for p in f["online"]}
+                                          for f in c.of_type("presence")))
         for i in range(10):
             await api.post(room, poster, f"one {i}")
         await on_b.wait_for(lambda c: "one 9" in c.bodies.get(room.id, []))
         b.sigkill()
         await on_b.wait_for(lambda c: c.close_code is not None)
+        # nobody told A that B's people left: their presence expires on its own
+        await on_a.wait_for(lambda c: [p["id"] for p in c.of_type("presence")[-1]["online"]] == [poster.id])
         for i in range(10):           # the room moves on while the client is away
             await api.post(room, poster, f"two {i}")
         seen = on_b.events[room.id]
@@ -112,5 +125,6 @@ async def test_a_killed_process_clients_reconnect_to_the_other_and_resume_with_s
         assert seen + again.events[room.id] == list(range(1, seen[-1] + len(again.events[room.id]) + 1))
         assert again.bodies[room.id][-11:] == [f"two {i}" for i in range(10)] + ["three"]
         await again.close()
+        await on_a.close()
     finally:
         await http.aclose()

@@ -137,8 +137,8 @@ class Hub:
             feed.accounts[account_id] = left
             return
         feed.accounts.pop(account_id, None)
-        feed.names.pop(account_id, None)
-        await self._announce(feed, lambda: self.presence.leave(feed.room_id, account_id))
+        account = feed.names.pop(account_id, {"id": account_id, "name": ""})
+        await self._announce(feed, lambda: self.presence.leave(feed.room_id, account))
 
     async def _announce(self, feed: RoomFeed, change: Any) -> None:
         try:

@@ -19,7 +19,7 @@ import redis.asyncio as redis
 class Presence(Protocol):
     async def join(self, room_id: str, account: dict[str, str]) -> None: ...
 
-    async def leave(self, room_id: str, account_id: str) -> None: ...
+    async def leave(self, room_id: str, account: dict[str, str]) -> None: ...
 
     async def online(self, room_id: str) -> list[dict[str, str]]: ...
 
@@ -35,9 +35,9 @@ class MemoryPresence:
     async def join(self, room_id: str, account: dict[str, str]) -> None:
         self._rooms.setdefault(room_id, {})[account["id"]] = account
 
-    async def leave(self, room_id: str, account_id: str) -> None:
+    async def leave(self, room_id: str, account: dict[str, str]) -> None:
         room = self._rooms.get(room_id, {})
-        room.pop(account_id, None)
+        room.pop(account["id"], None)
         if not room:
             self._rooms.pop(room_id, None)
 
@@ -68,12 +68,8 @@ class RedisPresence:
             pipe.expire(key, self.ttl * 2)
             await pipe.execute()
 
-    async def leave(self, room_id: str, account_id: str) -> None:
-        key = self._key(room_id)
-        for member in await self.client.zrange(key, 0, -1):
-            node, who, _ = json.loads(member)
-            if node == self.node and who == account_id:
-                await self.client.zrem(key, member)
+    async def leave(self, room_id: str, account: dict[str, str]) -> None:
+        await self.client.zrem(self._key(room_id), self._member(account))
 
     async def online(self, room_id: str) -> list[dict[str, str]]:
         members = await self.client.zrangebyscore(self._key(room_id), time.time(), "+inf")

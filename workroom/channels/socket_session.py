@@ -48,7 +48,7 @@ class SocketSession:
         self.typed_at: dict[str, Any] = {}
         self.close_code: int | None = None
         self._roomy = asyncio.Event()
-        self._closing = asyncio.Event()
+        self._reader: asyncio.Task[None] | None = None
 
     @property
     def queued_bytes(self) -> int:
@@ -78,17 +78,19 @@ class SocketSession:
             self.close_code = code
             if code == TOO_SLOW:
                 self.hub.stats["closed_slow"] += 1
-            self._closing.set()
             self._roomy.set()
+            reader = self._reader
+            if reader is not None and reader is not asyncio.current_task():
+                reader.cancel()         # run() sees it end and closes with the code
 
     # the connection --------------------------------------------------------------------------------
     async def run(self) -> None:
         self.hub.sockets.add(self)
-        reader = asyncio.create_task(self._read())
+        # two tasks per socket, no more: memory per idle connection is a goal (bench W1)
+        self._reader = reader = asyncio.create_task(self._read())
         writer = asyncio.create_task(self._write())
-        closer = asyncio.create_task(self._closing.wait())
         try:
-            await asyncio.wait((reader, writer, closer), return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait((reader, writer), return_when=asyncio.FIRST_COMPLETED)
             if self.close_code is not None:
                 reader.cancel()
                 writer.cancel()
@@ -96,7 +98,7 @@ class SocketSession:
                 await self._leave_all()        # stop feeding it before the (maybe slow) close
                 await self._close(self.close_code)
         finally:
-            for task in (reader, writer, closer):
+            for task in (reader, writer):
                 task.cancel()
             self.hub.sockets.discard(self)
             peak = self.queue.peak_bytes
