@@ -22,7 +22,7 @@ from bench.systems import system_for
 from bench.workloads import Bench, Sizes
 
 WORKLOADS = {"W1": "w1_idle", "W2": "w2", "W3": "w3", "W4": "w4_slow", "W5": "w5"}
-TIMEOUT = {"W1": 600, "W2": 600, "W3": 400, "W4": 240, "W5": 300}
+TIMEOUT = {"W1": 600, "W2": 600, "W3": 400, "W4": 400, "W5": 900}
 
 
 def machine() -> dict:
@@ -66,6 +66,8 @@ async def main_async(args: argparse.Namespace) -> int:
         sizes.step_seconds = args.step_seconds
     if args.w3_rates:
         sizes.w3_rates = tuple(int(r) for r in args.w3_rates.split(","))
+    if args.w5_rate:
+        sizes.w5_rate = args.w5_rate
     if args.w2_rates:
         sizes.w2_rates = tuple(int(r) for r in args.w2_rates.split(","))
     workloads = [w.strip().upper() for w in args.workloads.split(",")]
@@ -96,6 +98,7 @@ def main() -> int:
     parser.add_argument("--step-seconds", type=float, default=0.0, help="seconds per W2/W3 rate step")
     parser.add_argument("--w2-rates", default="", help="W2 posts/s steps, e.g. 20,50,100")
     parser.add_argument("--w3-rates", default="", help="W3 posts/s steps, e.g. 1,2,5")
+    parser.add_argument("--w5-rate", type=int, default=0, help="W5 posts/s (when W2 is not run first)")
     parser.add_argument("--out", default=str(OUT / "results.json"))
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
