@@ -55,24 +55,26 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if _skipped_services:
         terminalreporter.write_line(
-            "NOTE: not answering here, so their tests were SKIPPED: " + ", ".join(sorted(_skipped_services))
-            + ". Start them (see .ci/run) to run the full suite.", yellow=True)
+            "NOTE: missing here, so their tests were SKIPPED: " + ", ".join(sorted(_skipped_services))
+            + ". Install or start them (see .ci/run) to run the full suite.", yellow=True)
+
+
+def missing(service: str, hint: str) -> None:
+    """A real part this test needs is not here: fail in CI, skip (and say so at the end) elsewhere."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{service} is required (WORKROOM_REQUIRE_SERVICES=1) but missing: {hint}")
+    _skipped_services.add(service)
+    pytest.skip(f"{service} is missing: {hint}")
 
 
 def need_postgres() -> None:
     if not postgres_available():
-        if REQUIRE_SERVICES:
-            pytest.fail("PostgreSQL is required (WORKROOM_REQUIRE_SERVICES=1) but not answering on 127.0.0.1:5432")
-        _skipped_services.add("PostgreSQL (127.0.0.1:5432)")
-        pytest.skip("PostgreSQL is not answering on 127.0.0.1:5432")
+        missing("PostgreSQL (127.0.0.1:5432)", "not answering")
 
 
 def need_redis() -> None:
     if not redis_available():
-        if REQUIRE_SERVICES:
-            pytest.fail("Redis is required (WORKROOM_REQUIRE_SERVICES=1) but not answering on 127.0.0.1:6379")
-        _skipped_services.add("Redis (127.0.0.1:6379)")
-        pytest.skip("Redis is not answering on 127.0.0.1:6379")
+        missing("Redis (127.0.0.1:6379)", "not answering")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

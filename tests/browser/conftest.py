@@ -11,7 +11,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from tests.backends import REQUIRE_SERVICES
+from tests.conftest import missing
 from tests.browser.live import LiveServer, RemoteServices
 from tests.people import Api, Person
 
@@ -22,12 +22,8 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
 
 def need_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    if REQUIRE_SERVICES:
-        pytest.fail("Chromium is required (WORKROOM_REQUIRE_SERVICES=1) but /usr/bin/chromium is missing; "
-                    "`apt-get install chromium`")
-    pytest.skip("browser tests need Debian's Chromium at /usr/bin/chromium (`apt-get install chromium`)")
+    if not CHROMIUM.exists():
+        missing("Chromium (/usr/bin/chromium)", "browser tests need Debian's Chromium (`apt-get install chromium`)")
 
 
 @pytest.fixture(scope="module")
