@@ -8,7 +8,7 @@ import asyncio
 import socket
 from datetime import timedelta
 from pathlib import Path
-from typing import AsyncIterator
+from typing import Any, AsyncIterator
 
 import httpx
 import pytest
@@ -168,3 +168,26 @@ async def test_a_guest_whose_access_ends_is_unsubscribed(single: Cluster) -> Non
         await guest.close()
     finally:
         await http.aclose()
+
+
+async def test_the_embedded_shape_sqlite_and_the_memory_broker_is_live(sqlite_dbs: Any, tmp_path: Path) -> None:
+    url = await asyncio.to_thread(sqlite_dbs.fresh)
+    embedded = Cluster(url, tmp_path, with_redis=False)
+    try:
+        web = embedded.start_web("A")
+        api, http = http_api(web)
+        room = await api.room()
+        reader = await LiveClient(web.ws(room["freelancer"].token)).open()
+        writer = await LiveClient(web.ws(room["client"].token)).open()
+        await reader.subscribe(room.id, since=0)
+        await writer.subscribe(room.id, since=0)
+        await writer.send(op="post", room=room.id, body="hello embedded", client_id="e1")
+        await writer.send(op="typing", room=room.id)
+        await reader.wait_for(lambda c: "hello embedded" in c.bodies.get(room.id, []) and c.of_type("typing"))
+        await reader.wait_for(lambda c: any(len(f["online"]) == 2 for f in c.of_type("presence")))
+        assert reader.events[room.id] == list(range(1, reader.events[room.id][-1] + 1))
+        await reader.close()
+        await writer.close()
+        await http.aclose()
+    finally:
+        embedded.stop()
