@@ -74,7 +74,7 @@ def need_postgres() -> None:
 
 def need_redis() -> None:
     if not redis_available():
-        missing("Redis (127.0.0.1:6379)", "not answering")
+        missing("Redis (redis-server)", "not installed; the tests run their own instance")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

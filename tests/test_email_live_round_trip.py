@@ -25,7 +25,7 @@ DOMAIN = "workroom.example"
 
 @pytest.fixture
 async def cluster(postgres_url: str, tmp_path: Path) -> AsyncIterator[Cluster]:
-    need_redis()  # redis-server must be installed; the test runs its own instance
+    need_redis()
     live = Cluster(postgres_url, tmp_path)
     live.redis.start()  # type: ignore[union-attr]
     try:
