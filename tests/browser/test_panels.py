@@ -112,6 +112,16 @@ async def test_final_feedback_from_the_panel_shows_for_the_other_party(api: Api,
     await free_page.wait_for_selector(".feedback-list li:has-text('Great concepts, on time.')")
     assert await free_page.locator(".feedback-list .rating").get_attribute("aria-label") == "5 of 5 stars"
 
+    # A private comment reaches staff only: nothing in the room, no form for the freelancer.
+    assert await free_page.locator("summary:has-text('private comment')").count() == 0
+    await client_page.locator("summary:has-text('Send a private comment to the platform')").click()
+    await client_page.get_by_label("Private comment to the platform").fill("Slow to answer on weekends.")
+    await client_page.get_by_role("button", name="Send privately").click()
+    await client_page.wait_for_selector("text=Sent to the platform's staff.")
+    assert "Slow to answer" not in await free_page.locator("main").inner_text()
+    events = await api.events(setup, freelancer)
+    assert not any("Slow to answer" in str(e["data"]) for e in events)
+
 
 async def test_support_agent_joins_from_the_console_opens_a_case_and_grants_the_suggested_credit(
         api: Api, pages: Pages) -> None:

@@ -38,6 +38,17 @@ export function feedbackPanel(ctx) {
     }, "Feedback published."));
   }
 
+  // Private comments go to the platform's staff only: never a room event, never shown to the freelancer.
+  function privateCommentForm() {
+    const body = input("Private comment to the platform", { tag: "textarea", rows: 2, required: true });
+    return disclosureForm("Send a private comment to the platform", [body.wrap,
+      h("p", { class: "hint" }, "Only the platform's staff read it; the freelancer never sees it.")],
+    "Send privately", (st, form) => attempt(st, async () => {
+      await post(roomPath(ctx.roomId, "/private-comments"), { body: body.control.value });
+      form.reset();
+    }, "Sent to the platform's staff."));
+  }
+
   return {
     label: "Feedback",
     node,
@@ -82,7 +93,7 @@ export function feedbackPanel(ctx) {
             stars(f.rating), h("p", { class: "body" }, linkify(f.comment || "")),
             h("small", {}, `${f.author?.name} (${f.author?.role}) on ${f.subject?.name} · ${KIND_WORDS[f.kind] || f.kind} · ${dateOnly(f.given_at)}`))))
           : h("p", {}, "No feedback yet.")),
-        parts, status);
+        parts, role === "client" ? privateCommentForm() : null, status);
     },
   };
 }
