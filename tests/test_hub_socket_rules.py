@@ -191,3 +191,28 @@ async def test_the_embedded_shape_sqlite_and_the_memory_broker_is_live(sqlite_db
         await http.aclose()
     finally:
         embedded.stop()
+
+
+async def test_typing_repeats_after_the_throttle_even_on_a_frozen_test_clock(sqlite_dbs: Any, tmp_path: Path) -> None:
+    """The 2-second typing throttle (and the flood limits) run on real time, so a server whose
+    product clock is frozen for tests still lets a typist announce again."""
+    url = await asyncio.to_thread(sqlite_dbs.fresh)
+    embedded = Cluster(url, tmp_path, with_redis=False)
+    try:
+        web = embedded.start_web("A", WORKROOM_TEST_CLOCK="1")
+        api, http = http_api(web)
+        room = await api.room()
+        reader = await LiveClient(web.ws(room["freelancer"].token)).open()
+        writer = await LiveClient(web.ws(room["client"].token)).open()
+        await reader.subscribe(room.id, since=0)
+        await writer.subscribe(room.id, since=0)
+        await writer.send(op="typing", room=room.id)
+        await reader.wait_for(lambda c: len(c.of_type("typing")) == 1)
+        await asyncio.sleep(2.2)
+        await writer.send(op="typing", room=room.id)
+        await reader.wait_for(lambda c: len(c.of_type("typing")) == 2)
+        await reader.close()
+        await writer.close()
+        await http.aclose()
+    finally:
+        embedded.stop()

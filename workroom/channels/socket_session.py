@@ -20,6 +20,7 @@ from workroom.channels.frames import error_frame, frame
 from workroom.channels.hub import Hub
 from workroom.channels.send_queue import SendQueue
 from workroom.email_bridge.rate_limit import RateLimiter
+from workroom.clock import SystemClock
 from workroom.errors import ApiError
 from workroom.rooms import commands
 from workroom.rooms.access import seat
@@ -42,8 +43,12 @@ class SocketSession:
         self.queue = SendQueue(settings.ws_send_queue_bytes)
         self.subs: dict[str, Subscription] = {}
         window = timedelta(seconds=settings.ws_rate_window_seconds)
-        self.post_limit = RateLimiter(services.clock, settings.ws_posts_per_window, window)
-        self.op_limit = RateLimiter(services.clock, settings.ws_ops_per_window, window)
+        # Flood limits and the typing throttle are about real elapsed time, not the product's
+        # clock: a frozen test clock must not make a socket's window never slide.
+        wall = SystemClock()
+        self.post_limit = RateLimiter(wall, settings.ws_posts_per_window, window)
+        self.op_limit = RateLimiter(wall, settings.ws_ops_per_window, window)
+        self.wall = wall
         self.max_frame = settings.ws_max_frame_bytes
         self.typed_at: dict[str, Any] = {}
         self.close_code: int | None = None
@@ -217,7 +222,7 @@ class SocketSession:
         self.send_event(frame("ack", rid, room=event.room_id, client_id=client_id, seq=event.seq))
 
     async def _typing(self, room_id: str) -> None:
-        now = self.services.clock.now()
+        now = self.wall.now()
         last = self.typed_at.get(room_id)
         if last is not None and now - last < TYPING_EVERY:
             return                          # a typist announces at most every 2 s
