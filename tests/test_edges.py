@@ -114,3 +114,10 @@ def test_bad_configuration_stops_the_cli_with_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "workroom: configuration error: WORKROOM_POLICY must be one of default, marketplace-2026, got 'x'"]
+
+
+async def test_the_page_and_its_icon_are_served(http: httpx.AsyncClient) -> None:
+    page = await http.get("/")
+    assert page.status_code == 200 and '<link rel="icon" href="/static/favicon.svg"' in page.text
+    icon = await http.get("/favicon.ico", follow_redirects=True)
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")

@@ -70,6 +70,11 @@ async def logout(request: Request) -> Response:
     return response
 
 
+async def favicon(request: Request) -> Response:
+    """Browsers ask for /favicon.ico on every page that names none (the printable statement)."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
 async def index(request: Request) -> Response:
     page = WEB_DIR / "index.html"
     if not page.exists():
@@ -100,6 +105,7 @@ def build_routes(services: Services) -> list[BaseRoute]:
         Route("/login", login, methods=["GET"]),
         Route("/logout", logout, methods=["GET", "POST"]),
         Route("/", index, methods=["GET"]),
+        Route("/favicon.ico", favicon, methods=["GET"]),
     ]
     routes += room_routes.routes
     routes += hub_routes.routes
