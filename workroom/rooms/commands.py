@@ -13,7 +13,7 @@ from sqlalchemy import and_, func, select
 from workroom.accounts import Account, account_for_email
 from workroom.errors import ApiError, conflict, forbidden, invalid, not_found
 from workroom.ids import new_id
-from workroom.rooms.access import Seat, membership, seat
+from workroom.rooms.access import membership, seat
 from workroom.rooms.log import SYSTEM, Actor, StoredEvent, lock_room
 from workroom.rooms.models import (
     ARCHIVABLE_STATUSES, Archive, Event, Meeting, Member, ReadMarker, Room, RoomFile,
@@ -51,15 +51,6 @@ class NewRoom:
     hourly_rate: int | None = None
     weekly_limit_hours: int | None = None
     milestones: tuple[NewMilestone, ...] = ()
-
-
-async def append_as(tx: Tx, services: Services, the_seat: Seat, type: str, data: dict[str, Any], *,
-                    source: str, client_id: str | None = None) -> StoredEvent:
-    """Append an event by a seated member, or return the event an earlier try with `client_id` stored."""
-    repeat = await services.log.find_repeat(tx, the_seat.room.id, the_seat.account.id, client_id)
-    if repeat is not None:
-        return repeat
-    return await services.log.append(tx, the_seat.room, type, the_seat.actor, data, source=source, client_id=client_id)
 
 
 async def create_room(services: Services, creator: Account, spec: NewRoom, *, source: str = "api") -> Room:
