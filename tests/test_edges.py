@@ -121,3 +121,20 @@ async def test_the_page_and_its_icon_are_served(http: httpx.AsyncClient) -> None
     assert page.status_code == 200 and '<link rel="icon" href="/static/favicon.svg"' in page.text
     icon = await http.get("/favicon.ico", follow_redirects=True)
     assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+
+
+def test_run_refuses_a_taken_port_with_one_line(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "workroom.cli", "run", "--port", "0"], capture_output=True,
+                                text=True, timeout=60, env={"PATH": "/usr/bin:/bin", "WORKROOM_VAR_DIR": str(tmp_path),
+                                                            "WORKROOM_SMTP_PORT": str(port)})
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"workroom: port {port} on 127.0.0.1 is already in use; choose another with WORKROOM_SMTP_PORT")

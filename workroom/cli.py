@@ -105,10 +105,24 @@ async def _demo(settings: Settings) -> None:
         await services.stop()
 
 
+def _require_free_port(host: str, port: int, how_to_change: str) -> None:
+    """A port already taken (another `workroom run`?) stops start-up with one line, not a traceback."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            sys.exit(f"workroom: port {port} on {host} is already in use; {how_to_change}")
+
+
 def cmd_run(args: argparse.Namespace) -> None:
     """The embedded shape: migrate, seed the demo once, then web + SMTP + worker in one process."""
     _default_base_url(args)
     settings = _settings()
+    _require_free_port(args.host, args.port, "choose another with --port")
+    _require_free_port(settings.smtp_host, settings.smtp_port, "choose another with WORKROOM_SMTP_PORT")
     import uvicorn
 
     from workroom.app import create_app
