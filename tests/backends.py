@@ -23,6 +23,13 @@ RUN_ID = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
 REQUIRE_SERVICES = os.environ.get("WORKROOM_REQUIRE_SERVICES") == "1"
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on now, for the servers a test starts."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def port_open(host: str, port: int) -> bool:
     try:
         with socket.create_connection((host, port), timeout=0.5):

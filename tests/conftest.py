@@ -139,6 +139,17 @@ async def api(http: httpx.AsyncClient, services: Services) -> Api:
 
 
 @pytest.fixture
+async def smtp_port(services: Services) -> AsyncIterator[int]:
+    """The inbound SMTP bridge on a free loopback port, for the email tests."""
+    from workroom.email_bridge.smtp_server import InboundSmtpServer
+
+    server = InboundSmtpServer(services)
+    port = await server.start("127.0.0.1", 0)
+    yield port
+    await server.stop()
+
+
+@pytest.fixture
 async def pg_services(postgres_url: str, tmp_path: Path) -> AsyncIterator[Services]:
     """Services on PostgreSQL only, for the tests that are about PostgreSQL's concurrency."""
     svc = Services(make_settings(postgres_url, tmp_path / "var"), clock=TestClock(START))

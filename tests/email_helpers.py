@@ -3,7 +3,6 @@ to) and a client that reports the SMTP codes a sender would see."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
@@ -11,12 +10,6 @@ from email.parser import BytesParser
 
 import aiosmtplib
 from aiosmtpd.smtp import SMTP, Envelope, Session
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

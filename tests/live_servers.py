@@ -23,14 +23,9 @@ from websockets.exceptions import ConnectionClosed
 from tests.conftest import need_redis
 from tests.people import Api
 from workroom.clock import SystemClock
+from tests.backends import free_port
 
 SECRET = "live-hub-test-secret-" + "y" * 32
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:

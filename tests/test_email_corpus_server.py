@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
-from typing import AsyncIterator
 
 import pytest
 from sqlalchemy import select
@@ -17,7 +16,6 @@ from workroom.accounts import find_by_email
 from workroom.email_bridge import tokens
 from workroom.email_bridge.install import bridge_of
 from workroom.email_bridge.models import OutboxMail, ReceivedMail
-from workroom.email_bridge.smtp_server import InboundSmtpServer
 from workroom.rooms.models import Event
 from workroom.services import Services
 
@@ -35,14 +33,6 @@ PEOPLE = {
 def settings_overrides() -> dict[str, str]:
     return {"WORKROOM_MAIL_DOMAIN": DOMAIN, "WORKROOM_MAX_INBOUND_MAIL_BYTES": "1000000",
             "WORKROOM_MAIL_BATCH_SECONDS": "0"}
-
-
-@pytest.fixture
-async def smtp_port(services: Services) -> AsyncIterator[int]:
-    server = InboundSmtpServer(services)
-    port = await server.start("127.0.0.1", 0)
-    yield port
-    await server.stop()
 
 
 async def corpus_room(api: Api, services: Services) -> str:

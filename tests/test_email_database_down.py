@@ -12,9 +12,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from tests.backends import PG_PORT
+from tests.backends import PG_PORT, free_port
 from tests.conftest import START, make_settings
-from tests.email_helpers import free_port, send_raw
+from tests.email_helpers import send_raw
 from tests.people import Api
 from tests.tcp_proxy import TcpProxy
 from workroom.app import create_app

@@ -9,7 +9,8 @@ from typing import AsyncIterator
 import pytest
 from sqlalchemy import func, select
 
-from tests.email_helpers import MailSink, free_port, send_raw
+from tests.backends import free_port
+from tests.email_helpers import MailSink, send_raw
 from tests.people import Api
 from workroom.clock import TestClock
 from workroom.email_bridge.install import bridge_of

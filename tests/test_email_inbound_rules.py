@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from email.message import EmailMessage
-from typing import AsyncIterator
 
 import pytest
 from sqlalchemy import select
@@ -25,14 +24,6 @@ DOMAIN = "workroom.example"
 @pytest.fixture
 def settings_overrides() -> dict[str, str]:
     return {"WORKROOM_MAIL_DOMAIN": DOMAIN, "WORKROOM_SMTP_RATE_PER_TOKEN": "3", "WORKROOM_SMTP_RATE_PER_IP": "8"}
-
-
-@pytest.fixture
-async def smtp_port(services: Services) -> AsyncIterator[int]:
-    server = InboundSmtpServer(services)
-    port = await server.start("127.0.0.1", 0)
-    yield port
-    await server.stop()
 
 
 def _mail(sender: str, to: str, subject: str, text: str, message_id: str) -> bytes:

@@ -13,7 +13,8 @@ from typing import AsyncIterator
 import pytest
 
 from tests.conftest import need_redis
-from tests.email_helpers import MailSink, free_port, send_raw
+from tests.backends import free_port
+from tests.email_helpers import MailSink, send_raw
 from tests.live_servers import Cluster, LiveClient, http_api, web_env
 from workroom.config import Settings
 from workroom.email_bridge.install import bridge_of

@@ -11,11 +11,11 @@ from typing import AsyncIterator
 
 import pytest
 
-from tests.email_helpers import MailSink, free_port, send_raw
+from tests.backends import free_port
+from tests.email_helpers import MailSink, send_raw
 from tests.people import Api
 from workroom.channels.broker import room_channel
 from workroom.email_bridge.install import bridge_of
-from workroom.email_bridge.smtp_server import InboundSmtpServer
 from workroom.services import Services
 
 DOMAIN = "workroom.example"
@@ -33,14 +33,6 @@ async def relay() -> AsyncIterator[MailSink]:
 def settings_overrides(relay: MailSink) -> dict[str, str]:
     return {"SMTP_URL": f"smtp://127.0.0.1:{relay.port}", "WORKROOM_MAIL_DOMAIN": DOMAIN,
             "WORKROOM_MAIL_BATCH_SECONDS": "0"}
-
-
-@pytest.fixture
-async def smtp_port(services: Services) -> AsyncIterator[int]:
-    server = InboundSmtpServer(services)
-    port = await server.start("127.0.0.1", 0)
-    yield port
-    await server.stop()
 
 
 def _text(message: EmailMessage) -> str:
