@@ -70,18 +70,12 @@ class Timers:
         if timer is not None:
             timer.cancelled_at = tx.now
 
-    async def run_due(self, services: "Services", limit: int = 100) -> int:
-        """Fire every timer due by the clock's now, each in its own transaction; returns how many."""
+    async def run_due(self, services: "Services", limit: int = 100_000) -> int:
+        """Fire every timer due by the clock's now, each in its own transaction; returns how many.
+        `limit` bounds one call, so a flood of due timers cannot hold the worker forever."""
         fired = 0
-        while fired < 100_000:
-            batch = 0
-            for _ in range(limit):
-                if not await self._fire_one(services):
-                    break
-                batch += 1
-            fired += batch
-            if batch < limit:
-                return fired
+        while fired < limit and await self._fire_one(services):
+            fired += 1
         return fired
 
     async def _fire_one(self, services: "Services") -> bool:

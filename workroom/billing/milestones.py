@@ -22,7 +22,7 @@ from workroom.billing.models import GatewayPayment, Invoice, Milestone
 from workroom.clock import isoformat
 from workroom.errors import ApiError, conflict, forbidden, invalid, not_found
 from workroom.ids import new_id
-from workroom.rooms.access import Seat, seat
+from workroom.rooms.access import Seat, require_service, seat
 from workroom.rooms.log import SYSTEM, Actor, StoredEvent, lock_room
 from workroom.rooms.models import Room
 from workroom.services import Services, Tx
@@ -134,8 +134,7 @@ async def payment_verified(services: Services, account: Account, payment_id: str
     """The gateway's callback: an unverified funding completes and the milestone becomes funded.
     Only the marketplace's service token (standing in for the gateway's signed webhook) may call it;
     a repeat changes nothing."""
-    if account.kind != "service":
-        raise forbidden("service_only", "Only the payment gateway's callback may verify a payment.")
+    require_service(account)
     async with services.transaction() as tx:
         payment = await tx.session.get(GatewayPayment, payment_id)
         if payment is None:

@@ -13,7 +13,7 @@ from sqlalchemy import and_, func, select
 from workroom.accounts import Account, account_for_email
 from workroom.errors import ApiError, conflict, forbidden, invalid, not_found
 from workroom.ids import new_id
-from workroom.rooms.access import membership, seat
+from workroom.rooms.access import membership, require_staff, seat
 from workroom.rooms.log import SYSTEM, Actor, StoredEvent, lock_room
 from workroom.rooms.models import (
     ARCHIVABLE_STATUSES, Archive, Event, Meeting, Member, ReadMarker, Room, RoomFile,
@@ -285,8 +285,7 @@ async def set_archived(services: Services, account: Account, room_ids: list[str]
 
 
 async def support_join(services: Services, agent: Account, room_id: str, *, source: str = "web") -> StoredEvent:
-    if not agent.is_staff:
-        raise forbidden("support_only", "Only support agents may join rooms they are not members of.")
+    require_staff(agent)
     async with services.transaction() as tx:
         room = await lock_room(tx, room_id)
         member = await membership(tx, room_id, agent.id)
