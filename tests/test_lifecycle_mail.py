@@ -8,7 +8,8 @@ from typing import AsyncIterator
 import pytest
 
 from tests.billing_steps import advance
-from tests.email_helpers import MailSink, free_port
+from tests.backends import free_port
+from tests.email_helpers import MailSink
 from tests.money import release_payment
 from tests.people import Api
 from workroom.email_bridge.install import bridge_of
