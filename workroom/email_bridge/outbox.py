@@ -4,34 +4,50 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import insert, select
+from sqlalchemy import Integer, String, bindparam, insert, literal, or_, select
 
 from workroom.accounts import Account
+from workroom.db.base import UTCDateTime
 from workroom.rooms.models import Member, Room
 
 from .models import OutboxMail
 
 if TYPE_CHECKING:
+    from sqlalchemy import Insert
+
     from workroom.rooms.log import StoredEvent
     from workroom.services import Tx
 
 
+def _queue_event_mail_statement() -> "Insert":
+    """INSERT … SELECT: the database picks the recipients and writes their rows in one round trip,
+    so the room's members never travel to Python on the write path."""
+    members, accounts, outbox = Member.__table__, Account.__table__, OutboxMail.__table__
+    now = bindparam("now", type_=UTCDateTime())
+    recipients = (
+        select(literal("event", String()), members.c.room_id, bindparam("seq", type_=Integer()), accounts.c.id,
+               accounts.c.email, now, literal("pending", String()), bindparam("send_at", type_=UTCDateTime()),
+               literal(0, Integer()))
+        .join_from(members, accounts, accounts.c.id == members.c.account_id)
+        .where(members.c.room_id == bindparam("room_id"), accounts.c.id != bindparam("actor_id"),
+               accounts.c.kind != "service", members.c.email_notifications.is_(True),
+               members.c.removed_at.is_(None), or_(members.c.expires_at.is_(None), members.c.expires_at > now))
+        .order_by(members.c.id))
+    return insert(outbox).from_select(
+        ["kind", "room_id", "event_seq", "account_id", "to_address", "created_at", "status", "next_attempt_at",
+         "attempts"], recipients)
+
+
+QUEUE_EVENT_MAIL = _queue_event_mail_statement()
+
+
 async def queue_event_mail(tx: "Tx", room: Room, event: "StoredEvent", batch_window: timedelta) -> int:
-    """One row per member who has mail on and may read the room now, never for the author."""
-    rows = await tx.session.execute(
-        select(Member, Account).join(Account, Account.id == Member.account_id).where(Member.room_id == room.id)
-    )
-    outbox = [
-        {"kind": "event", "room_id": room.id, "event_seq": event.seq, "account_id": account.id,
-         "to_address": account.email, "created_at": tx.now, "status": "pending",
-         "next_attempt_at": tx.now + batch_window, "attempts": 0}
-        for member, account in rows.all()
-        if account.id != event.actor_id and account.kind != "service"
-        and member.email_notifications and member.active_at(tx.now)
-    ]
-    if outbox:
-        await tx.session.execute(insert(OutboxMail), outbox)  # one executemany, not a flush per row
-    return len(outbox)
+    """One row per member who has mail on and may read the room now (not removed, guest access
+    not expired), never for the author or the marketplace's service account."""
+    result = await tx.session.execute(QUEUE_EVENT_MAIL, {
+        "room_id": room.id, "seq": event.seq, "actor_id": event.actor_id, "now": tx.now,
+        "send_at": tx.now + batch_window})
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def queue_notice(tx: "Tx", *, to: str, subject: str, text: str, in_reply_to: str | None,

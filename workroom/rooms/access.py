@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from workroom.accounts import Account
 from workroom.errors import ApiError, forbidden, not_found
-from workroom.rooms.log import Actor, lock_room
+from workroom.rooms.log import Actor
 from workroom.rooms.models import Member, Room
 
 if TYPE_CHECKING:
@@ -59,13 +59,16 @@ async def party(tx: "Tx", room_id: str, role: str) -> Account:
 
 async def seat(tx: "Tx", room_id: str, account: Account, *, lock: bool = False) -> Seat:
     """The caller's seat in the room, or 404 (not a member) / 403 (a guest whose access ended).
-    With `lock`, the room row is locked for an append (see `lock_room`)."""
-    room = await lock_room(tx, room_id) if lock else await tx.session.get(Room, room_id)
-    if room is None:
+    With `lock`, the room row is locked for an append (as `lock_room` does, and re-read), in the
+    same round trip that reads the membership."""
+    query = (select(Room, Member).join(Member, (Member.room_id == Room.id) & (Member.account_id == account.id))
+             .where(Room.id == room_id))
+    if lock:
+        query = query.with_for_update(of=Room).execution_options(populate_existing=True)
+    row = (await tx.session.execute(query)).first()
+    if row is None or row[1].removed_at is not None:
         raise not_found()
-    member = await membership(tx, room_id, account.id)
-    if member is None or member.removed_at is not None:
-        raise not_found()
+    room, member = row
     if member.expired_at(tx.now):
         raise guest_access_ended()
     return Seat(room=room, account=account, member=member)

@@ -11,7 +11,8 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from workroom.clock import isoformat
 from workroom.errors import not_found
@@ -60,6 +61,15 @@ class StoredEvent:
 
 AppendHook = Callable[["Tx", Room, StoredEvent], Awaitable[None]]
 
+# The hot path's statements, built once: Core on the tables, so no ORM unit of work runs per event.
+_events, _rooms = Event.__table__, Room.__table__
+INSERT_EVENT = insert(_events)
+MOVE_HEAD = update(_rooms).where(_rooms.c.id == bindparam("room_id")).values(
+    head_seq=bindparam("seq"), head_hash=bindparam("hash"), last_event_at=bindparam("at", type_=_rooms.c.last_event_at.type))
+FIND_REPEAT = select(_events.c.room_id, _events.c.seq, _events.c.type, _events.c.actor_id, _events.c.envelope).where(
+    _events.c.room_id == bindparam("room_id"), _events.c.actor_id == bindparam("actor_id"),
+    _events.c.client_id == bindparam("client_id"))
+
 
 def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -88,10 +98,9 @@ class RoomLog:
         """The event an earlier request with this `client_id` stored, if any."""
         if not client_id:
             return None
-        row = await tx.session.scalar(
-            select(Event).where(Event.room_id == room_id, Event.actor_id == actor_id, Event.client_id == client_id)
-        )
-        return StoredEvent.from_row(row, replayed=True) if row else None
+        row = (await tx.session.execute(
+            FIND_REPEAT, {"room_id": room_id, "actor_id": actor_id, "client_id": client_id})).first()
+        return StoredEvent(*row, replayed=True) if row else None
 
     async def append(
         self,
@@ -113,12 +122,15 @@ class RoomLog:
             "actor": actor.as_dict(), "source": source, "data": data,
         })
         digest = chain_hash(room.head_hash, envelope)
-        tx.session.add(Event(
-            room_id=room.id, seq=seq, type=type, at=tx.now, actor_id=actor.id, source=source,
-            client_id=client_id or None, envelope=envelope, prev_hash=room.head_hash, hash=digest,
-        ))
-        room.head_seq, room.head_hash, room.last_event_at = seq, digest, tx.now
+        # What the caller changed through the ORM is written first: hooks read the database.
         await tx.session.flush()
+        await tx.session.execute(INSERT_EVENT, {
+            "room_id": room.id, "seq": seq, "type": type, "at": tx.now, "actor_id": actor.id, "source": source,
+            "client_id": client_id or None, "envelope": envelope, "prev_hash": room.head_hash, "hash": digest})
+        await tx.session.execute(MOVE_HEAD, {"room_id": room.id, "seq": seq, "hash": digest, "at": tx.now})
+        # The loaded room now matches its row, without the ORM writing it again.
+        for name, value in (("head_seq", seq), ("head_hash", digest), ("last_event_at", tx.now)):
+            set_committed_value(room, name, value)
         stored = StoredEvent(room.id, seq, type, actor.id, envelope)
         tx.events.append(stored)
         for hook in self.hooks:
