@@ -12,8 +12,7 @@ async def _post(services: Services, room_id: str, key: str, kind: str, postings:
     async with services.transaction() as tx:
         room = await lock_room(tx, room_id)
         event = await services.log.append(tx, room, "test.money_moved", SYSTEM, {"key": key}, source="system")
-        entry = await ledger.post(tx, room_id, key, kind, postings, event=event)
-        return entry.id
+        return await ledger.post(tx, room_id, key, kind, postings, event=event)
 
 
 async def test_entries_balance_and_keys_move_money_once(api: Api, services: Services) -> None:

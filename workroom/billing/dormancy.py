@@ -23,7 +23,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timezone
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from workroom.billing import ledger, milestones
 from workroom.billing.models import EscrowWatch, Milestone
@@ -65,11 +65,22 @@ async def dormant_date(tx: "Tx", services: "Services", room_id: str, watch: Escr
     return max(anchors) + services.policy.dormant_after_last_milestone
 
 
-async def _touch(tx: "Tx", room_id: str) -> EscrowWatch:
-    """Record activity now, in one round trip (UPDATE … RETURNING); the watch as it now is."""
-    watch = await tx.session.scalar(
-        update(EscrowWatch).where(EscrowWatch.room_id == room_id).values(last_activity_at=tx.now)
-        .returning(EscrowWatch).execution_options(synchronize_session=False, populate_existing=True))
+_watch = EscrowWatch.__table__
+# Record activity now, in one round trip; the stage it returns says whether more is to do.
+TOUCH = (update(_watch).where(_watch.c.room_id == bindparam("watched_room"))
+         .values(last_activity_at=bindparam("now", type_=_watch.c.last_activity_at.type))
+         .returning(_watch.c.stage, _watch.c.stage_at))
+
+
+async def _touch(tx: "Tx", room_id: str, *, rearm: bool) -> EscrowWatch | None:
+    """Record activity now. None while the room is active with its check armed and `rearm` is not
+    asked for: the common case, which needs nothing else (activity only moves the dormant date
+    later, and the armed check re-computes it when it fires). Otherwise the watch, created if the
+    room had none."""
+    touched = (await tx.session.execute(TOUCH, {"watched_room": room_id, "now": tx.now})).first()
+    if touched is not None and touched.stage == "active" and touched.stage_at is not None and not rearm:
+        return None
+    watch = await tx.session.get(EscrowWatch, room_id, populate_existing=True)
     if watch is None:
         watch = EscrowWatch(room_id=room_id, stage="active", last_activity_at=tx.now)
         tx.session.add(watch)
@@ -96,7 +107,10 @@ def install(services: "Services") -> None:
     async def on_append(tx: "Tx", room: Room, event: StoredEvent) -> None:
         if room.kind != "fixed" or event.actor_id == SYSTEM.id or not is_activity(event.type):
             return  # only people's actions are activity; automatic releases and refunds are not
-        watch = await _touch(tx, room.id)
+        # A terms change may move the last milestone date earlier: it always re-arms.
+        watch = await _touch(tx, room.id, rearm=event.type.startswith("terms."))
+        if watch is None:
+            return
         if watch.stage != "active" and event.type not in LEAVES_DORMANCY:
             watch.stage_at = tx.now  # still dormant: this step's 7-day wait starts again
             await arm(tx, services, room.id, tx.now + (step if watch.stage == "dormant" else settle_step))

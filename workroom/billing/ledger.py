@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Iterable, Sequence
 
-from sqlalchemy import func, insert as sa_insert, select
+from sqlalchemy import bindparam, func, insert as sa_insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -114,16 +114,28 @@ def check_balanced(postings: Sequence[Posting]) -> None:
         raise Unbalanced(f"postings sum to {sum(a for _, a in postings)}, not 0: {list(postings)}")
 
 
-async def find(tx: "Tx", room_id: str, key: str) -> LedgerEntry | None:
-    """The entry an earlier try with this idempotency key wrote, if any."""
-    return await tx.session.scalar(select(LedgerEntry).where(LedgerEntry.room_id == room_id, LedgerEntry.key == key))
+_entries, _postings = LedgerEntry.__table__, LedgerPosting.__table__
+# The hot path's statements, built once as Core on the tables (no ORM unit of work per entry).
+# The claim inserts the entry unless an earlier try wrote one with this key: one round trip.
+CLAIM_KEY = {
+    dialect: insert_for(_entries).on_conflict_do_nothing(index_elements=["room_id", "key"]).returning(_entries.c.id)
+    for dialect, insert_for in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+}
+FIND_ENTRY = select(_entries.c.id).where(_entries.c.room_id == bindparam("room_id"), _entries.c.key == bindparam("key"))
+INSERT_POSTINGS = sa_insert(_postings)
+
+
+async def find(tx: "Tx", room_id: str, key: str) -> int | None:
+    """The id of the entry an earlier try with this idempotency key wrote, if any."""
+    return await tx.session.scalar(FIND_ENTRY, {"room_id": room_id, "key": key})
 
 
 async def post(tx: "Tx", room_id: str, key: str, kind: str, postings: Sequence[Posting], *,
-               event: StoredEvent, milestone_id: str | None = None, memo: str | None = None) -> LedgerEntry:
+               event: StoredEvent, milestone_id: str | None = None, memo: str | None = None) -> int:
     """Write one balanced entry in the caller's transaction, explained by `event` (appended in this
-    same transaction). Idempotent per (room, key): a repeat returns the first entry unchanged.
-    `milestone_id` defaults to the one milestone whose escrow the postings touch.
+    same transaction); returns the entry's id. Idempotent per (room, key): a repeat returns the
+    first entry's id and writes nothing. `milestone_id` defaults to the one milestone whose escrow
+    the postings touch.
 
     Example (support's courtesy credit, after appending its `case.credited` event):
         await ledger.post(tx, room.id, f"{case.id}:credit", ledger.CREDIT, ledger.credit_postings(500), event=event)
@@ -131,28 +143,26 @@ async def post(tx: "Tx", room_id: str, key: str, kind: str, postings: Sequence[P
     check_balanced(postings)
     if kind not in KINDS:
         raise ValueError(f"unknown entry kind {kind!r}")
-    room = await tx.session.get(Room, room_id)
+    room = await tx.session.get(Room, room_id)  # in the session already: the caller holds its lock
     assert room is not None, room_id
     if milestone_id is None:  # an entry that touches one milestone's escrow is about that milestone
         touched = {account[len(ESCROW_PREFIX):] for account, _ in postings if is_escrow(account)}
         milestone_id = touched.pop() if len(touched) == 1 else None
-    # One round trip claims the key: the insert does nothing when an earlier try wrote this entry.
-    insert = postgresql_insert if tx.session.bind.dialect.name == "postgresql" else sqlite_insert  # type: ignore[union-attr]
-    claim = (insert(LedgerEntry).values(room_id=room_id, key=key, kind=kind, currency=room.currency,
-                                        milestone_id=milestone_id, event_seq=event.seq, at=tx.now, memo=memo)
-             .on_conflict_do_nothing(index_elements=["room_id", "key"]).returning(LedgerEntry))
-    entry = await tx.session.scalar(claim)
-    if entry is None:
+    claim = CLAIM_KEY[tx.session.bind.dialect.name]  # type: ignore[union-attr]
+    entry_id = await tx.session.scalar(claim, {
+        "room_id": room_id, "key": key, "kind": kind, "currency": room.currency, "milestone_id": milestone_id,
+        "event_seq": event.seq, "at": tx.now, "memo": memo})
+    if entry_id is None:
         existing = await find(tx, room_id, key)
         assert existing is not None
-        earlier = await entry_postings(tx.session, existing.id)
+        earlier = await entry_postings(tx.session, existing)
         if sorted(earlier) != sorted(postings):
             raise KeyReused(f"idempotency key {key!r} already moved {earlier}, not {list(postings)}")
         return existing
-    await tx.session.execute(sa_insert(LedgerPosting), [
-        {"entry_id": entry.id, "room_id": room_id, "account": account, "amount": amount, "at": tx.now}
+    await tx.session.execute(INSERT_POSTINGS, [
+        {"entry_id": entry_id, "room_id": room_id, "account": account, "amount": amount, "at": tx.now}
         for account, amount in postings])
-    return entry
+    return entry_id
 
 
 async def entry_postings(session: "AsyncSession", entry_id: int) -> list[Posting]:
