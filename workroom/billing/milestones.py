@@ -16,13 +16,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import bindparam
+
 from workroom.accounts import Account
 from workroom.billing import ledger, release_deadlines
 from workroom.billing.models import GatewayPayment, Invoice, Milestone
 from workroom.clock import isoformat
 from workroom.errors import ApiError, conflict, forbidden, invalid, not_found
 from workroom.ids import new_id
-from workroom.rooms.access import Seat, require_service, seat
+from workroom.rooms.access import Seat, require_service, seat, seat_from, seat_query
 from workroom.rooms.log import SYSTEM, Actor, StoredEvent, lock_room
 from workroom.rooms.models import Room
 from workroom.services import Services, Tx
@@ -34,12 +36,21 @@ ESCROW_STATUSES = ("working", "complete", "disputed")
 HOLDING_STATES = ("funded", "release_requested", "disputed")  # money in escrow
 
 
+# The seat (room locked) and the milestone (locked too, see `seat_query`), in one round trip.
+OPEN_MILESTONE = seat_query(Milestone, lock=True).join(
+    Milestone, (Milestone.id == bindparam("milestone_id")) & (Milestone.room_id == Room.id))
+
+
 async def open_milestone(tx: Tx, account: Account, room_id: str, milestone_id: str) -> tuple[Seat, Milestone]:
     """The caller's seat (room locked) and the milestone, re-read after the lock."""
-    the_seat = await seat(tx, room_id, account, lock=True)
+    row = (await tx.session.execute(OPEN_MILESTONE, {
+        "room_id": room_id, "account_id": account.id, "milestone_id": milestone_id})).first()
+    if row is None:  # say why, in the order of the checks: no seat (404), hourly job (409), no milestone (404)
+        require_fixed((await seat(tx, room_id, account, lock=True)).room)
+        raise not_found("milestone")
+    the_seat = seat_from(tx, row, account)
     require_fixed(the_seat.room)
-    milestone = await load(tx, room_id, milestone_id)
-    return the_seat, milestone
+    return the_seat, row[2]
 
 
 async def load(tx: Tx, room_id: str, milestone_id: str) -> Milestone:
@@ -105,16 +116,18 @@ async def fund(services: Services, account: Account, room_id: str, milestone_id:
         room = the_seat.room
         payment = GatewayPayment(id=new_id("pay"), room_id=room.id, milestone_id=milestone.id, amount=milestone.amount,
                                  currency=room.currency, method=method, status="pending", created_at=tx.now)
-        tx.session.add(payment)
         result = await services.payment_gateway.charge(payment.id, payment.amount, payment.currency, method)
         payment.gateway_ref = result.reference
         if result.status == "completed":
-            return await _complete_funding(tx, services, room, milestone, payment, the_seat.actor, source=source,
-                                           client_id=client_id)
-        milestone.state, milestone.payment_id = "pending", payment.id
-        return await services.log.append(tx, room, "milestone.funding_pending", the_seat.actor,
-                                         money(milestone, room, payment=payment.id, method=method),
-                                         source=source, client_id=client_id)
+            event = await _complete_funding(tx, services, room, milestone, payment, the_seat.actor, source=source,
+                                            client_id=client_id)
+        else:
+            milestone.state, milestone.payment_id = "pending", payment.id
+            event = await services.log.append(tx, room, "milestone.funding_pending", the_seat.actor,
+                                              money(milestone, room, payment=payment.id, method=method),
+                                              source=source, client_id=client_id)
+        tx.session.add(payment)  # added last, so one flush at commit writes it with the milestone
+        return event
 
 
 async def _complete_funding(tx: Tx, services: Services, room: Room, milestone: Milestone, payment: GatewayPayment,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from workroom.accounts import Account
 from workroom.errors import ApiError, forbidden, not_found
@@ -57,21 +57,43 @@ async def party(tx: "Tx", room_id: str, role: str) -> Account:
     return account
 
 
-async def seat(tx: "Tx", room_id: str, account: Account, *, lock: bool = False) -> Seat:
-    """The caller's seat in the room, or 404 (not a member) / 403 (a guest whose access ended).
-    With `lock`, the room row is locked for an append (as `lock_room` does, and re-read), in the
-    same round trip that reads the membership."""
-    query = (select(Room, Member).join(Member, (Member.room_id == Room.id) & (Member.account_id == account.id))
-             .where(Room.id == room_id))
-    if lock:
-        query = query.with_for_update(of=Room).execution_options(populate_existing=True)
-    row = (await tx.session.execute(query)).first()
+def seat_query(*also: Any, lock: bool) -> Select[Any]:
+    """(room, membership, *also) of the account (`account_id`) in the room (`room_id`), in one round
+    trip. A caller may inner-join what it needs beside the seat (`also`) to save a round trip.
+
+    With `lock`, the room row is locked for an append (as `lock_room` does), and so is every other
+    row read: on PostgreSQL a statement that waited for the room's lock returns the newest version
+    of the rows it locked but its snapshot's version of the others, so a row left unlocked here
+    could be the one a concurrent command just changed (a milestone released twice)."""
+    query = (select(Room, Member, *also)
+             .join(Member, (Member.room_id == Room.id) & (Member.account_id == bindparam("account_id")))
+             .where(Room.id == bindparam("room_id")))
+    if not lock:
+        return query
+    return query.with_for_update(of=[Room, Member, *also]).execution_options(populate_existing=True)
+
+
+SEAT = seat_query(lock=False)
+LOCKED_SEAT = seat_query(lock=True)
+
+
+def seat_from(tx: "Tx", row: Any, account: Account) -> Seat:
+    """The seat from a `seat_query` row (None when there was none), or 404 (not a member) / 403 (a
+    guest whose access ended)."""
     if row is None or row[1].removed_at is not None:
         raise not_found()
-    room, member = row
+    room, member = row[0], row[1]
     if member.expired_at(tx.now):
         raise guest_access_ended()
     return Seat(room=room, account=account, member=member)
+
+
+async def seat(tx: "Tx", room_id: str, account: Account, *, lock: bool = False) -> Seat:
+    """The caller's seat in the room, or 404 (not a member) / 403 (a guest whose access ended).
+    With `lock`, the room row is locked for an append (see `seat_query`)."""
+    row = (await tx.session.execute(LOCKED_SEAT if lock else SEAT,
+                                    {"room_id": room_id, "account_id": account.id})).first()
+    return seat_from(tx, row, account)
 
 
 def require_service(account: Account) -> None:
