@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 
 from workroom.accounts import Account, find_by_email
 from workroom.errors import ApiError
@@ -151,14 +151,15 @@ class InboundProcessor:
         if not finished:
             return
         async with services.transaction() as tx:
-            for claimed, mail, decision in finished:
-                await tx.session.execute(update(ReceivedMail).where(ReceivedMail.id == claimed.id).values(
-                    message_id=(mail.message_id or "")[:500] or None, fingerprint=mail.fingerprint,
-                    from_address=mail.from_address[:320], status="done", outcome=decision.outcome,
-                    detail=decision.detail[:500], room_id=decision.room_id, event_seq=decision.event_seq,
-                    processed_at=tx.now))
-                log.info("inbound mail %s from %s: %s (%s)", claimed.id, mail.from_address, decision.outcome,
-                         decision.detail)
+            rows = [{"mail_id": claimed.id, "message_id": (mail.message_id or "")[:500] or None,
+                     "fingerprint": mail.fingerprint, "from_address": mail.from_address[:320],
+                     "outcome": decision.outcome, "detail": decision.detail[:500], "room_id": decision.room_id,
+                     "event_seq": decision.event_seq, "processed_at": tx.now}
+                    for claimed, mail, decision in finished]
+            await (await tx.session.connection()).execute(RECORD_OUTCOME, rows)  # one executemany
+        for claimed, mail, decision in finished:
+            log.info("inbound mail %s from %s: %s (%s)", claimed.id, mail.from_address, decision.outcome,
+                     decision.detail)
 
     async def _route_batch(self, services: "Services", identity: MailIdentity,
                            parsed: list[tuple[Claimed, InboundMail]]) -> list[tuple[Claimed, InboundMail, Routed]]:
@@ -166,6 +167,9 @@ class InboundProcessor:
         bounced: set[str] = set()  # senders bounced in this batch (not yet recorded)
         routed: list[tuple[Claimed, InboundMail, Routed]] = []
         async with services.transaction() as tx:
+            # Two queries for the whole batch instead of two per mail.
+            earlier = await _earlier_copies(tx, [mail for _, mail in parsed], max(c.id for c, _ in parsed))
+            owners = await _token_owners(tx, [token for _, mail in parsed for token in mail.all_tokens])
             for claimed, mail in parsed:
                 keys = [key for key in (mail.message_id, mail.fingerprint) if key]
                 copy_of = next((seen[key] for key in keys if key in seen), None)
@@ -174,21 +178,18 @@ class InboundProcessor:
                 if copy_of is not None:
                     routed.append((claimed, mail, Decision("duplicate", f"same mail as inbound #{copy_of}")))
                     continue
-                routed.append((claimed, mail, await self._route(tx, identity, claimed, mail, bounced)))
+                duplicate = earlier.first_before(claimed.id, mail)
+                if duplicate is not None:
+                    routed.append((claimed, mail, Decision("duplicate", f"same mail as inbound #{duplicate}")))
+                    continue
+                routed.append((claimed, mail, await self._route(tx, identity, mail, owners, bounced)))
         return routed
 
-    async def _route(self, tx: "Tx", identity: MailIdentity, claimed: Claimed, mail: InboundMail,
-                     bounced: set[str]) -> Routed:
-        duplicate = await self._earlier_copy(tx, claimed.id, mail)
-        if duplicate is not None:
-            return Decision("duplicate", f"same mail as inbound #{duplicate}")
+    async def _route(self, tx: "Tx", identity: MailIdentity, mail: InboundMail,
+                     owners: dict[str, "TokenOwner"], bounced: set[str]) -> Routed:
         if mail.automatic:
             return Decision("ignore", f"automatic mail: {mail.automatic}")
-        owner: tuple[str, Account, Member | None] | None = None
-        for token in mail.all_tokens:
-            owner = await self._token_owner(tx, token)
-            if owner is not None:
-                break
+        owner = next((owners[token] for token in mail.all_tokens if token in owners), None)
         if owner is not None:
             room_id, account, member = owner
             route = "reply address"
@@ -216,27 +217,6 @@ class InboundProcessor:
         if member.expired_at(tx.now):
             return Decision("refuse", f"guest access of {account.email} has ended", room_id)
         return PostIntent(account, room_id, route)
-
-    async def _token_owner(self, tx: "Tx", token: str) -> tuple[str, Account, Member | None] | None:
-        """The room, account and membership a live token names, in one query."""
-        row = (await tx.session.execute(
-            select(ReplyToken.room_id, Account, Member)
-            .join(Account, Account.id == ReplyToken.account_id)
-            .outerjoin(Member, and_(Member.room_id == ReplyToken.room_id, Member.account_id == ReplyToken.account_id))
-            .where(ReplyToken.token_hash == tokens.token_hash(token), ReplyToken.revoked_at.is_(None))
-        )).first()
-        return (row[0], row[1], row[2]) if row is not None else None
-
-    async def _earlier_copy(self, tx: "Tx", mail_id: int, mail: InboundMail) -> int | None:
-        """An earlier stored copy of this mail that was already handled (both keys are indexed)."""
-        same = ReceivedMail.fingerprint == mail.fingerprint
-        if mail.message_id:
-            same = or_(same, ReceivedMail.message_id == mail.message_id[:500])
-        earlier = await tx.session.scalar(
-            select(ReceivedMail.id).where(same, ReceivedMail.id < mail_id, ReceivedMail.outcome.is_not(None),
-                                          ReceivedMail.outcome != "duplicate").order_by(ReceivedMail.id).limit(1)
-        )
-        return int(earlier) if earlier is not None else None
 
     async def _post(self, services: "Services", account: Account, room_id: str, mail: InboundMail,
                     route: str) -> Decision:
@@ -313,3 +293,55 @@ class InboundProcessor:
                      in_reply_to=mail.message_id)
         return Decision("bounce", "matches no room; the sender was told why")
 
+
+TokenOwner = tuple[str, Account, "Member | None"]  # room id, account, membership (None if never a member)
+
+
+async def _token_owners(tx: "Tx", tokens_seen: list[str]) -> dict[str, TokenOwner]:
+    """The room, account and membership each live token names, in one query."""
+    if not tokens_seen:
+        return {}
+    by_hash = {tokens.token_hash(token): token for token in tokens_seen}
+    rows = await tx.session.execute(
+        select(ReplyToken.token_hash, ReplyToken.room_id, Account, Member)
+        .join(Account, Account.id == ReplyToken.account_id)
+        .outerjoin(Member, and_(Member.room_id == ReplyToken.room_id, Member.account_id == ReplyToken.account_id))
+        .where(ReplyToken.token_hash.in_(list(by_hash)), ReplyToken.revoked_at.is_(None))
+    )
+    return {by_hash[token_hash]: (room_id, account, member) for token_hash, room_id, account, member in rows}
+
+
+@dataclass
+class EarlierCopies:
+    """Mail stored and handled before this batch, by Message-ID and by content fingerprint."""
+
+    by_key: dict[str, list[int]]
+
+    def first_before(self, mail_id: int, mail: InboundMail) -> int | None:
+        ids = [earlier for key in (mail.message_id and mail.message_id[:500], mail.fingerprint) if key
+               for earlier in self.by_key.get(key, ()) if earlier < mail_id]
+        return min(ids) if ids else None
+
+
+async def _earlier_copies(tx: "Tx", mails: list[InboundMail], below_id: int) -> EarlierCopies:
+    fingerprints = {mail.fingerprint for mail in mails if mail.fingerprint}
+    message_ids = {mail.message_id[:500] for mail in mails if mail.message_id}
+    rows = await tx.session.execute(
+        select(ReceivedMail.id, ReceivedMail.message_id, ReceivedMail.fingerprint).where(
+            or_(ReceivedMail.fingerprint.in_(fingerprints), ReceivedMail.message_id.in_(message_ids)),
+            ReceivedMail.id < below_id, ReceivedMail.outcome.is_not(None), ReceivedMail.outcome != "duplicate"))
+    by_key: dict[str, list[int]] = {}
+    for mail_id, message_id, fingerprint in rows:
+        for key in (message_id, fingerprint):
+            if key:
+                by_key.setdefault(key, []).append(int(mail_id))
+    return EarlierCopies(by_key)
+
+
+_table = ReceivedMail.__table__
+RECORD_OUTCOME = (
+    update(_table).where(_table.c.id == bindparam("mail_id"))
+    .values(status="done", message_id=bindparam("message_id"), fingerprint=bindparam("fingerprint"),
+            from_address=bindparam("from_address"), outcome=bindparam("outcome"), detail=bindparam("detail"),
+            room_id=bindparam("room_id"), event_seq=bindparam("event_seq"), processed_at=bindparam("processed_at"))
+)
