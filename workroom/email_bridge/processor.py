@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 BOUNCE_INTERVAL = timedelta(hours=1)  # at most one bounce per sender in this window
 BATCH = 32  # mails claimed per transaction
 LANES = 4  # mails of a batch processed at once (PostgreSQL)
+QUIET_SECONDS = 0.05  # see InboundProcessor.kick_when_quiet
+LONGEST_WAIT_SECONDS = 1.0
 
 
 @dataclass
@@ -66,6 +68,29 @@ class InboundProcessor:
     def __init__(self) -> None:
         self._running: asyncio.Task[int] | None = None
         self._again = False
+        self._waiting: asyncio.Task[None] | None = None
+        self._first_arrival = 0.0
+        self._last_arrival = 0.0
+
+    def kick_when_quiet(self, services: "Services") -> None:
+        """After a mail is stored: process once the SMTP side has been quiet for QUIET_SECONDS, and
+        at the latest LONGEST_WAIT_SECONDS after the first mail that is waiting. In one process,
+        posting shares the CPU with the SMTP sessions; a burst is accepted at full speed first,
+        because a sender waiting for its 250 costs more than a reply posted a moment later."""
+        now = asyncio.get_running_loop().time()
+        self._last_arrival = now
+        if self._waiting is None or self._waiting.done():
+            self._first_arrival = now
+            self._waiting = asyncio.create_task(self._kick_after_quiet(services), name="workroom-inbound-wait")
+
+    async def _kick_after_quiet(self, services: "Services") -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            due = min(self._last_arrival + QUIET_SECONDS, self._first_arrival + LONGEST_WAIT_SECONDS)
+            if due <= loop.time():
+                break
+            await asyncio.sleep(due - loop.time())
+        self.kick(services)
 
     def kick(self, services: "Services") -> None:
         """Process new mail soon, in the background; one run at a time, re-run if kicked meanwhile."""
@@ -86,6 +111,8 @@ class InboundProcessor:
                 return total
 
     async def wait_idle(self) -> None:
+        if self._waiting is not None and not self._waiting.done():
+            await asyncio.shield(self._waiting)
         while self._running is not None and not self._running.done():
             await asyncio.shield(self._running)
 

@@ -111,7 +111,7 @@ class InboundHandler:
             log.exception("could not store inbound mail from %s", envelope.mail_from)
             return CANNOT_STORE
         if self.process_after_store:
-            self.processor.kick(self.services)
+            self.processor.kick_when_quiet(self.services)
         return f"250 2.0.0 OK queued as {mail_id}"
 
     async def handle_exception(self, error: Exception) -> str:
