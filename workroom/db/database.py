@@ -27,6 +27,8 @@ class Database:
         else:
             _drop_closed_connections(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Single-statement reads outside any transaction: on SQLite they take no write lock (see below).
+        self.autocommit: AsyncEngine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @property
     def dialect(self) -> str:
@@ -57,7 +59,8 @@ def _serialize_sqlite_writers(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _drop_closed_connections(engine: AsyncEngine) -> None:

@@ -43,7 +43,8 @@ class LongLineSMTP(SMTP):
 
 class TokenCache:
     """Tokens found live within the last minute, so a busy sender's RCPTs skip the lookup.
-    A token revoked meanwhile is still refused: processing looks it up again."""
+    A token revoked meanwhile is still refused: the store checks every token again in the
+    transaction that would keep the mail, and answers 550 at DATA instead of 250."""
 
     TTL = timedelta(minutes=1)
 
@@ -82,10 +83,10 @@ class InboundHandler:
             if token is None and normalized not in accepted_plain:
                 return NO_MAILBOX
             if token is not None and not self.known_tokens.has(token):
-                async with self.services.transaction() as tx:
-                    owner = await tokens.find_token(tx, token)
-                if owner is None:
-                    return NO_MAILBOX
+                # Outside a transaction: on SQLite a read must not queue for the mail store's write lock.
+                async with self.services.db.autocommit.connect() as conn:
+                    if not await tokens.live_tokens(conn, [token]):
+                        return NO_MAILBOX
                 self.known_tokens.add(token)
             if token is not None:
                 if not self.per_token.allow(token):
@@ -104,12 +105,20 @@ class InboundHandler:
         if isinstance(raw, str):
             raw = raw.encode("utf-8", errors="surrogateescape")
         peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
+        domains = (self.identity.domain,)
+        addressed = [addresses.token_in_address(addresses.normalize_address(rcpt), domains)
+                     for rcpt in envelope.rcpt_tos]
+        # Kept only while one of its reply addresses is live, unless it also went to a plain address.
+        must_be_live = [] if None in addressed else [token for token in addressed if token]
         try:
             mail_id = await self.store.store(peer=peer, mail_from=envelope.mail_from or "",
-                                             rcpt_to=list(envelope.rcpt_tos), raw=bytes(raw))
+                                             rcpt_to=list(envelope.rcpt_tos), raw=bytes(raw),
+                                             must_be_live=must_be_live)
         except Exception:
             log.exception("could not store inbound mail from %s", envelope.mail_from)
             return CANNOT_STORE
+        if mail_id is None:
+            return NO_MAILBOX
         if self.process_after_store:
             self.processor.kick_when_quiet(self.services)
         return f"250 2.0.0 OK queued as {mail_id}"

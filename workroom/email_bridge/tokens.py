@@ -10,14 +10,15 @@ import base64
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from .models import ReplyToken, RoomMailTag
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
     from workroom.services import Tx
 
 _TOKEN_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
@@ -58,18 +59,19 @@ def unseal(secret: str, sealed: str) -> str:
     return bytes(a ^ b for a, b in zip(mixed, _keystream(secret, salt, len(mixed)))).decode()
 
 
-@dataclass(frozen=True)
-class TokenOwner:
-    room_id: str
-    account_id: str
+async def live_tokens(conn: "AsyncConnection", candidates: list[str]) -> set[str]:
+    """Which of these reply tokens exist and are not revoked, in one Core query (asked on the
+    path of every RCPT and every stored mail, so no ORM session)."""
+    if not candidates:
+        return set()
+    by_hash = {token_hash(token): token for token in candidates}
+    found = await conn.scalars(LIVE_TOKENS, {"hashes": list(by_hash)})
+    return {by_hash[digest] for digest in found}
 
 
-async def find_token(tx: "Tx", token: str) -> TokenOwner | None:
-    """The room and member a live (not revoked) token belongs to."""
-    row = await tx.session.scalar(
-        select(ReplyToken).where(ReplyToken.token_hash == token_hash(token), ReplyToken.revoked_at.is_(None))
-    )
-    return TokenOwner(row.room_id, row.account_id) if row else None
+_tokens = ReplyToken.__table__
+LIVE_TOKENS = select(_tokens.c.token_hash).where(
+    _tokens.c.token_hash.in_(bindparam("hashes", expanding=True)), _tokens.c.revoked_at.is_(None))
 
 
 async def member_token(tx: "Tx", secret: str, room_id: str, account_id: str, *, raw: str | None = None) -> str:
