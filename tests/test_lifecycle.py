@@ -58,6 +58,22 @@ async def test_either_party_completes(api: Api) -> None:
         assert await status_of(api, room, room["client"]) == "complete"
 
 
+async def test_completing_a_job_issues_the_closing_statement_to_both_parties(api: Api) -> None:
+    room = await api.room()
+    first, second = (m["id"] for m in room.milestones)
+    await api.ok("POST", f"/api/rooms/{room.id}/milestones/{first}/fund", room["client"])
+    await api.ok("POST", f"/api/rooms/{room.id}/milestones/{first}/release", room["client"])
+    done = await api.ok("POST", f"/api/rooms/{room.id}/complete", room["freelancer"])
+    events = await api.events(room, room["client"])
+    issued = events[-1]
+    assert [e["type"] for e in events[-2:]] == ["room.completed", "escrow.statement_issued"]
+    assert issued["seq"] == done["seq"] + 1 and issued["data"]["notify"] == ["client", "freelancer"]
+    doc = await api.ok("GET", f"/api/rooms/{room.id}/statement", room["freelancer"])
+    assert issued["data"]["totals"] == doc["totals"] and doc["totals"]["releases"] == room.milestones[0]["amount"]
+    assert issued["data"]["reconciles"] is True and issued["data"]["closing"] is True
+    assert second not in {line["milestone"] for line in doc["lines"]}  # never funded: not on the statement
+
+
 async def test_team_member_cannot_complete(api: Api) -> None:
     room = await api.room(team=True)
     response = await api.call("POST", f"/api/rooms/{room.id}/complete", room["team"])

@@ -18,7 +18,7 @@ from workroom.billing.models import Cancellation, Milestone
 from workroom.errors import ApiError, conflict, forbidden
 from workroom.ids import new_id
 from workroom.rooms.access import Seat, seat
-from workroom.rooms.log import SYSTEM, StoredEvent
+from workroom.rooms.log import StoredEvent
 from workroom.rooms.models import Room
 from workroom.services import Services, Tx
 
@@ -96,19 +96,8 @@ async def confirm(services: Services, account: Account, room_id: str, *, source:
         cancelled = await services.log.append(tx, room, "job.cancelled", the_seat.actor, {
             "cancellation": cancellation.id, "reason": cancellation.reason, "refunded": refunded,
             "released": released, "currency": room.currency, "status": "cancelled"}, source=source)
-        await issue_statement(tx, services, room)
+        await statement.issue(tx, services, room)
         return cancelled
-
-
-async def issue_statement(tx: Tx, services: Services, room: Room) -> StoredEvent:
-    """The job has ended: both parties get the closing statement's totals in the room (and so by
-    mail), with the link to the full statement."""
-    document = await statement.build(tx, room)
-    return await services.log.append(tx, room, "escrow.statement_issued", SYSTEM, {
-        "totals": document["totals"], "currency": room.currency,
-        "reconciles": document["reconciliation"]["reconciles"], "closing": document["closing"],
-        "statement": f"/api/rooms/{room.id}/statement?format=html", "notify": ["client", "freelancer"]},
-        source="system")
 
 
 async def reject(services: Services, account: Account, room_id: str, *, source: str = "api") -> StoredEvent:

@@ -12,8 +12,9 @@ from sqlalchemy import select
 from workroom.billing import ledger
 from workroom.billing.models import LedgerEntry, LedgerPosting, Milestone
 from workroom.clock import isoformat
+from workroom.rooms.log import SYSTEM, StoredEvent
 from workroom.rooms.models import Room
-from workroom.services import Tx
+from workroom.services import Services, Tx
 
 LABELS = {ledger.FUNDING: "Deposit", ledger.RELEASE: "Release", ledger.REFUND: "Refund",
           ledger.CREDIT: "Credit", ledger.HOURLY_PAYMENT: "Hourly payment"}
@@ -75,6 +76,17 @@ async def build(tx: Tx, room: Room) -> dict[str, Any]:
         "lines": lines, "totals": totals, "ledger_balances": balances,
         "reconciliation": {"checks": checks, "reconciles": all(checks.values())},
     }
+
+
+async def issue(tx: Tx, services: Services, room: Room) -> StoredEvent:
+    """The job has ended (completed or cancelled): both parties get the closing statement's totals
+    in the room, and so by mail, with the link to the full statement."""
+    document = await build(tx, room)
+    return await services.log.append(tx, room, "escrow.statement_issued", SYSTEM, {
+        "totals": document["totals"], "currency": room.currency,
+        "reconciles": document["reconciliation"]["reconciles"], "closing": document["closing"],
+        "statement": f"/api/rooms/{room.id}/statement?format=html", "notify": ["client", "freelancer"]},
+        source="system")
 
 
 def _money(amount: int, currency: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from workroom.accounts import Account
+from workroom.billing import statement
 from workroom.clock import isoformat
 from workroom.errors import conflict, not_found
 from workroom.rooms.access import membership, seat
@@ -40,9 +41,11 @@ async def complete(services: Services, account: Account, room_id: str, *, source
             raise conflict("invalid_status", f"Only a working job can be completed; this job is {room.status}.")
         room.status, room.completed_at = "complete", tx.now
         policy = services.policy
-        return await services.log.append(tx, room, "room.completed", the_seat.actor, {
+        completed = await services.log.append(tx, room, "room.completed", the_seat.actor, {
             "status": "complete", "reopen_until": isoformat(tx.now + policy.reopen_within),
             "feedback_until": isoformat(tx.now + policy.feedback_window)}, source=source)
+        await statement.issue(tx, services, room)
+        return completed
 
 
 async def reopen(services: Services, account: Account, room_id: str, *, source: str = "api") -> StoredEvent:
