@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Iterable, Sequence
 
-from sqlalchemy import bindparam, func, insert as sa_insert, select
+from sqlalchemy import Integer, String, bindparam, func, insert as sa_insert, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -116,11 +117,23 @@ def check_balanced(postings: Sequence[Posting]) -> None:
 
 _entries, _postings = LedgerEntry.__table__, LedgerPosting.__table__
 # The hot path's statements, built once as Core on the tables (no ORM unit of work per entry).
-# The claim inserts the entry unless an earlier try wrote one with this key: one round trip.
-CLAIM_KEY = {
-    dialect: insert_for(_entries).on_conflict_do_nothing(index_elements=["room_id", "key"]).returning(_entries.c.id)
-    for dialect, insert_for in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
-}
+# The claim inserts the entry unless an earlier try wrote one with this key. PostgreSQL writes
+# the postings in the same round trip (a data-modifying WITH; no rows when the key was taken);
+# SQLite, which has no such WITH, inserts them after a successful claim.
+_ENTRY_COLUMNS = ("room_id", "key", "kind", "currency", "milestone_id", "event_seq", "at", "memo")
+_claimed = (postgresql_insert(_entries).values({name: bindparam(name, type_=_entries.c[name].type)
+                                                for name in _ENTRY_COLUMNS})
+            .on_conflict_do_nothing(index_elements=["room_id", "key"]).returning(_entries.c.id).cte("claimed"))
+_posting = (func.unnest(bindparam("accounts", type_=ARRAY(String())), bindparam("amounts", type_=ARRAY(Integer())))
+            .table_valued("account", "amount").render_derived().alias("posting"))
+POST_ENTRY_POSTGRESQL = (
+    sa_insert(_postings).from_select(
+        ["entry_id", "room_id", "account", "amount", "at"],
+        select(_claimed.c.id, bindparam("room_id", type_=String()), _posting.c.account, _posting.c.amount,
+               bindparam("at", type_=_postings.c.at.type)).select_from(_claimed).join(_posting, true()))
+    .returning(_postings.c.entry_id).add_cte(_claimed))
+CLAIM_KEY_SQLITE = sqlite_insert(_entries).on_conflict_do_nothing(index_elements=["room_id", "key"]).returning(
+    _entries.c.id)
 FIND_ENTRY = select(_entries.c.id).where(_entries.c.room_id == bindparam("room_id"), _entries.c.key == bindparam("key"))
 INSERT_POSTINGS = sa_insert(_postings)
 
@@ -148,20 +161,25 @@ async def post(tx: "Tx", room_id: str, key: str, kind: str, postings: Sequence[P
     if milestone_id is None:  # an entry that touches one milestone's escrow is about that milestone
         touched = {account[len(ESCROW_PREFIX):] for account, _ in postings if is_escrow(account)}
         milestone_id = touched.pop() if len(touched) == 1 else None
-    claim = CLAIM_KEY[tx.session.bind.dialect.name]  # type: ignore[union-attr]
-    entry_id = await tx.session.scalar(claim, {
-        "room_id": room_id, "key": key, "kind": kind, "currency": room.currency, "milestone_id": milestone_id,
-        "event_seq": event.seq, "at": tx.now, "memo": memo})
-    if entry_id is None:
+    entry = {"room_id": room_id, "key": key, "kind": kind, "currency": room.currency, "milestone_id": milestone_id,
+             "event_seq": event.seq, "at": tx.now, "memo": memo}
+    if tx.session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
+        entry_id = (await tx.session.execute(POST_ENTRY_POSTGRESQL, {
+            **entry, "accounts": [account for account, _ in postings],
+            "amounts": [amount for _, amount in postings]})).scalar()
+    else:
+        entry_id = await tx.session.scalar(CLAIM_KEY_SQLITE, entry)
+        if entry_id is not None:
+            await tx.session.execute(INSERT_POSTINGS, [
+                {"entry_id": entry_id, "room_id": room_id, "account": account, "amount": amount, "at": tx.now}
+                for account, amount in postings])
+    if entry_id is None:  # the key was taken: an earlier try wrote this entry
         existing = await find(tx, room_id, key)
         assert existing is not None
         earlier = await entry_postings(tx.session, existing)
         if sorted(earlier) != sorted(postings):
             raise KeyReused(f"idempotency key {key!r} already moved {earlier}, not {list(postings)}")
         return existing
-    await tx.session.execute(INSERT_POSTINGS, [
-        {"entry_id": entry_id, "room_id": room_id, "account": account, "amount": amount, "at": tx.now}
-        for account, amount in postings])
     return entry_id
 
 

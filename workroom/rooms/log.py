@@ -63,9 +63,18 @@ AppendHook = Callable[["Tx", Room, StoredEvent], Awaitable[None]]
 
 # The hot path's statements, built once: Core on the tables, so no ORM unit of work runs per event.
 _events, _rooms = Event.__table__, Room.__table__
-INSERT_EVENT = insert(_events)
-MOVE_HEAD = update(_rooms).where(_rooms.c.id == bindparam("room_id")).values(
-    head_seq=bindparam("seq"), head_hash=bindparam("hash"), last_event_at=bindparam("at", type_=_rooms.c.last_event_at.type))
+# Storing an event writes its row and moves the room's head (both take the event's row as
+# parameters). PostgreSQL does both in one round trip, the update reading the inserted row from a
+# data-modifying WITH; SQLite has no such WITH and runs the two statements.
+_inserted = (insert(_events).values({column.name: bindparam(column.name, type_=column.type) for column in _events.c})
+             .returning(_events.c.room_id, _events.c.seq, _events.c.hash, _events.c.at).cte("inserted"))
+STORE_EVENT = {
+    "postgresql": (update(_rooms).where(_rooms.c.id == _inserted.c.room_id).add_cte(_inserted).values(
+        head_seq=_inserted.c.seq, head_hash=_inserted.c.hash, last_event_at=_inserted.c.at),),
+    "sqlite": (insert(_events), update(_rooms).where(_rooms.c.id == bindparam("room_id")).values(
+        head_seq=bindparam("seq"), head_hash=bindparam("hash"),
+        last_event_at=bindparam("at", type_=_rooms.c.last_event_at.type))),
+}
 FIND_REPEAT = select(_events.c.room_id, _events.c.seq, _events.c.type, _events.c.actor_id, _events.c.envelope).where(
     _events.c.room_id == bindparam("room_id"), _events.c.actor_id == bindparam("actor_id"),
     _events.c.client_id == bindparam("client_id"))
@@ -124,10 +133,10 @@ class RoomLog:
         digest = chain_hash(room.head_hash, envelope)
         # What the caller changed through the ORM is written first: hooks read the database.
         await tx.session.flush()
-        await tx.session.execute(INSERT_EVENT, {
-            "room_id": room.id, "seq": seq, "type": type, "at": tx.now, "actor_id": actor.id, "source": source,
-            "client_id": client_id or None, "envelope": envelope, "prev_hash": room.head_hash, "hash": digest})
-        await tx.session.execute(MOVE_HEAD, {"room_id": room.id, "seq": seq, "hash": digest, "at": tx.now})
+        row = {"room_id": room.id, "seq": seq, "type": type, "at": tx.now, "actor_id": actor.id, "source": source,
+               "client_id": client_id or None, "envelope": envelope, "prev_hash": room.head_hash, "hash": digest}
+        for statement in STORE_EVENT[tx.session.bind.dialect.name]:  # type: ignore[union-attr]
+            await tx.session.execute(statement, row)
         # The loaded room now matches its row, without the ORM writing it again.
         for name, value in (("head_seq", seq), ("head_hash", digest), ("last_event_at", tx.now)):
             set_committed_value(room, name, value)
