@@ -1,4 +1,4 @@
-"""Wires the email bridge into the running services: the outbox hook on the room log, and the
+"""Wires the email bridge into the running services: the outbox rows written with each event, and the
 worker's outbox delivery and inbound processing jobs."""
 from __future__ import annotations
 
@@ -12,9 +12,7 @@ from .processor import InboundProcessor
 from .transports import transport_for
 
 if TYPE_CHECKING:
-    from workroom.rooms.log import StoredEvent
-    from workroom.rooms.models import Room
-    from workroom.services import Services, Tx
+    from workroom.services import Services
 
 
 class EmailBridge:
@@ -25,13 +23,10 @@ class EmailBridge:
         self.processor = InboundProcessor()
         self.batch_window = timedelta(seconds=services.settings.mail_batch_seconds)
 
-    async def on_event(self, tx: "Tx", room: "Room", event: "StoredEvent") -> None:
-        await queue_event_mail(tx, room, event, self.batch_window)
-
 
 def install(services: "Services") -> EmailBridge:
     bridge = EmailBridge(services)
-    services.log.hooks.append(bridge.on_event)
+    services.log.add_write(queue_event_mail(bridge.batch_window))
     services.worker_jobs.append(bridge.delivery.run)
     services.worker_jobs.append(bridge.processor.run)
     _bridges[services] = bridge

@@ -1,4 +1,5 @@
-"""Outbox rows, written in the same transaction as the event (a RoomLog hook) or the notice."""
+"""Outbox rows, written with the event (a RoomLog write, in the event's own round trip on
+PostgreSQL) or in the same transaction as the notice."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -8,22 +9,22 @@ from sqlalchemy import Integer, String, bindparam, insert, literal, or_, select
 
 from workroom.accounts import Account
 from workroom.db.base import UTCDateTime
-from workroom.rooms.models import Member, Room
+from workroom.rooms.log import EventWrite
+from workroom.rooms.models import Member
 
 from .models import OutboxMail
 
 if TYPE_CHECKING:
     from sqlalchemy import Insert
 
-    from workroom.rooms.log import StoredEvent
     from workroom.services import Tx
 
 
 def _queue_event_mail_statement() -> "Insert":
-    """INSERT … SELECT: the database picks the recipients and writes their rows in one round trip,
-    so the room's members never travel to Python on the write path."""
+    """INSERT … SELECT with the event row's parameters: the database picks the recipients and
+    writes their rows, so the room's members never travel to Python on the write path."""
     members, accounts, outbox = Member.__table__, Account.__table__, OutboxMail.__table__
-    now = bindparam("now", type_=UTCDateTime())
+    now = bindparam("at", type_=UTCDateTime())
     recipients = (
         select(literal("event", String()), members.c.room_id, bindparam("seq", type_=Integer()), accounts.c.id,
                accounts.c.email, now, literal("pending", String()), bindparam("send_at", type_=UTCDateTime()),
@@ -41,13 +42,11 @@ def _queue_event_mail_statement() -> "Insert":
 QUEUE_EVENT_MAIL = _queue_event_mail_statement()
 
 
-async def queue_event_mail(tx: "Tx", room: Room, event: "StoredEvent", batch_window: timedelta) -> int:
-    """One row per member who has mail on and may read the room now (not removed, guest access
-    not expired), never for the author or the marketplace's service account."""
-    result = await tx.session.execute(QUEUE_EVENT_MAIL, {
-        "room_id": room.id, "seq": event.seq, "actor_id": event.actor_id, "now": tx.now,
-        "send_at": tx.now + batch_window})
-    return int(result.rowcount)  # type: ignore[attr-defined]
+def queue_event_mail(batch_window: timedelta) -> EventWrite:
+    """The outbox rows every event queues: one per member who has mail on and may read the room now
+    (not removed, guest access not expired), never for the author or the marketplace's service
+    account; sent once `batch_window` has passed, so a burst of events goes out as one mail."""
+    return EventWrite(QUEUE_EVENT_MAIL, lambda event: {"send_at": event["at"] + batch_window})
 
 
 def queue_notice(tx: "Tx", *, to: str, subject: str, text: str, in_reply_to: str | None,

@@ -1,8 +1,9 @@
 """The room log: append-only, gapless per-room `seq`, each event hash-chained to the one before.
 
 `RoomLog.append` is the only writer of the `events` table. It runs inside the caller's
-transaction, under the room's row lock, and calls the registered hooks (outbox rows, activity
-marks) in that same transaction so they commit or vanish together with the event."""
+transaction, under the room's row lock, writes the registered `EventWrite`s (the outbox rows) with
+the event, in the same round trip on PostgreSQL, and then calls the registered hooks (activity
+marks), all in that same transaction so they commit or vanish together with the event."""
 
 from __future__ import annotations
 
@@ -63,18 +64,36 @@ AppendHook = Callable[["Tx", Room, StoredEvent], Awaitable[None]]
 
 # The hot path's statements, built once: Core on the tables, so no ORM unit of work runs per event.
 _events, _rooms = Event.__table__, Room.__table__
-# Storing an event writes its row and moves the room's head (both take the event's row as
-# parameters). PostgreSQL does both in one round trip, the update reading the inserted row from a
-# data-modifying WITH; SQLite has no such WITH and runs the two statements.
 _inserted = (insert(_events).values({column.name: bindparam(column.name, type_=column.type) for column in _events.c})
              .returning(_events.c.room_id, _events.c.seq, _events.c.hash, _events.c.at).cte("inserted"))
-STORE_EVENT = {
-    "postgresql": (update(_rooms).where(_rooms.c.id == _inserted.c.room_id).add_cte(_inserted).values(
-        head_seq=_inserted.c.seq, head_hash=_inserted.c.hash, last_event_at=_inserted.c.at),),
-    "sqlite": (insert(_events), update(_rooms).where(_rooms.c.id == bindparam("room_id")).values(
-        head_seq=bindparam("seq"), head_hash=bindparam("hash"),
-        last_event_at=bindparam("at", type_=_rooms.c.last_event_at.type))),
-}
+_MOVE_HEAD = update(_rooms).where(_rooms.c.id == bindparam("room_id")).values(
+    head_seq=bindparam("seq"), head_hash=bindparam("hash"), last_event_at=bindparam("at", type_=_rooms.c.last_event_at.type))
+
+
+@dataclass(frozen=True)
+class EventWrite:
+    """Rows that follow from a new event's row alone (the email outbox's, say), written with the
+    event in its transaction. `statement` is a Core INSERT … SELECT, UPDATE or DELETE whose
+    parameters are the event row's columns (`room_id`, `seq`, `type`, `at`, `actor_id`, `source`,
+    `client_id`, `envelope`, `prev_hash`, `hash`) and the ones `extra` computes from that row (named
+    apart from them and from other writes'). It must not read the events table: on PostgreSQL it
+    runs in the event's own statement, which sees the database as it was just before."""
+
+    statement: Any
+    extra: Callable[[dict[str, Any]], dict[str, Any]] = lambda row: {}
+
+
+def store_event_statements(dialect: str, writes: list[Any]) -> tuple[Any, ...]:
+    """What stores one event: its row, the room's head moved to it, and the `EventWrite`s, all with
+    the same parameters. PostgreSQL does it in one round trip (data-modifying WITHs, which run
+    whether or not the outer statement reads them); SQLite, which has no such WITH, runs each."""
+    if dialect == "postgresql":
+        return (update(_rooms).where(_rooms.c.id == _inserted.c.room_id)
+                .values(head_seq=_inserted.c.seq, head_hash=_inserted.c.hash, last_event_at=_inserted.c.at)
+                .add_cte(_inserted, *(write.cte(f"write_{n}") for n, write in enumerate(writes))),)
+    return (insert(_events), _MOVE_HEAD, *writes)
+
+
 FIND_REPEAT = select(_events.c.room_id, _events.c.seq, _events.c.type, _events.c.actor_id, _events.c.envelope).where(
     _events.c.room_id == bindparam("room_id"), _events.c.actor_id == bindparam("actor_id"),
     _events.c.client_id == bindparam("client_id"))
@@ -102,6 +121,18 @@ async def lock_room(tx: "Tx", room_id: str) -> Room:
 class RoomLog:
     def __init__(self) -> None:
         self.hooks: list[AppendHook] = []
+        self.writes: list[EventWrite] = []
+        self._statements: dict[str, tuple[Any, ...]] = {}
+
+    def add_write(self, write: EventWrite) -> None:
+        """Write `write`'s rows with every event from now on (see `EventWrite`)."""
+        self.writes.append(write)
+        self._statements.clear()
+
+    def _store_statements(self, dialect: str) -> tuple[Any, ...]:
+        if dialect not in self._statements:
+            self._statements[dialect] = store_event_statements(dialect, [write.statement for write in self.writes])
+        return self._statements[dialect]
 
     async def find_repeat(self, tx: "Tx", room_id: str, actor_id: str, client_id: str | None) -> StoredEvent | None:
         """The event an earlier request with this `client_id` stored, if any."""
@@ -122,7 +153,8 @@ class RoomLog:
         source: str,
         client_id: str | None = None,
     ) -> StoredEvent:
-        """Store one event. The caller holds the room lock (`lock_room`) and has checked `find_repeat`."""
+        """Store one event, with the `writes` that follow from it, then run the hooks. The caller holds
+        the room lock (`lock_room`) and has checked `find_repeat`."""
         if source not in SOURCES:
             raise ValueError(f"unknown source {source!r}")
         seq = room.head_seq + 1
@@ -135,8 +167,11 @@ class RoomLog:
         await tx.session.flush()
         row = {"room_id": room.id, "seq": seq, "type": type, "at": tx.now, "actor_id": actor.id, "source": source,
                "client_id": client_id or None, "envelope": envelope, "prev_hash": room.head_hash, "hash": digest}
-        for statement in STORE_EVENT[tx.session.bind.dialect.name]:  # type: ignore[union-attr]
-            await tx.session.execute(statement, row)
+        params = dict(row)
+        for write in self.writes:
+            params.update(write.extra(row))
+        for statement in self._store_statements(tx.session.bind.dialect.name):  # type: ignore[union-attr]
+            await tx.session.execute(statement, params)
         # The loaded room now matches its row, without the ORM writing it again.
         for name, value in (("head_seq", seq), ("head_hash", digest), ("last_event_at", tx.now)):
             set_committed_value(room, name, value)
