@@ -70,9 +70,11 @@ class RedisProcess:
 class WebProcess:
     """One `web` process, as the Procfile runs it: uvicorn serving workroom.app."""
 
-    def __init__(self, name: str, env: dict[str, str], log_dir: Path, *, ping_seconds: int = 5) -> None:
+    def __init__(self, name: str, env: dict[str, str], log_dir: Path, *, ping_seconds: int = 5,
+                 ws: str = "auto") -> None:
         self.name = name
         self.ping_seconds = ping_seconds
+        self.ws_protocol = ws
         self.port = free_port()
         self.env = env
         self.log_path = log_dir / f"{name}.log"
@@ -89,7 +91,7 @@ class WebProcess:
         argv = [sys.executable, "-m", "uvicorn", "workroom.app:create_app", "--factory", "--host", "127.0.0.1",
                 "--port", str(self.port), "--ws-max-size", str(1024 * 1024),
                 "--ws-ping-interval", str(self.ping_seconds), "--ws-ping-timeout", str(self.ping_seconds),
-                "--log-level", "warning", "--no-access-log"]
+                "--ws", self.ws_protocol, "--log-level", "warning", "--no-access-log"]
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(argv, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         wait_port(self.port, self.proc)
@@ -215,10 +217,10 @@ class Cluster:
         self.webs: list[WebProcess] = []
         self.prefix = f"t{os.getpid()}-{free_port()}:"
 
-    def start_web(self, name: str, *, ping_seconds: int = 5, **extra_env: str) -> WebProcess:
+    def start_web(self, name: str, *, ping_seconds: int = 5, ws: str = "auto", **extra_env: str) -> WebProcess:
         env = web_env(self.database_url, self.redis.url if self.redis else None, self.workdir / "var",
                       WORKROOM_REDIS_PREFIX=self.prefix, **extra_env)
-        web = WebProcess(name, env, self.workdir, ping_seconds=ping_seconds)
+        web = WebProcess(name, env, self.workdir, ping_seconds=ping_seconds, ws=ws)
         self.webs.append(web)
         web.start()
         return web

@@ -170,11 +170,15 @@ async def test_a_guest_whose_access_ends_is_unsubscribed(single: Cluster) -> Non
         await http.aclose()
 
 
-async def test_the_embedded_shape_sqlite_and_the_memory_broker_is_live(sqlite_dbs: Any, tmp_path: Path) -> None:
+# "auto" is uvicorn's websockets-sansio protocol, whose transport the hub writes to directly;
+# "websockets" (uvicorn's older protocol) takes the plain ASGI `send` path.
+@pytest.mark.parametrize("ws", ["auto", "websockets"])
+async def test_the_embedded_shape_sqlite_and_the_memory_broker_is_live(sqlite_dbs: Any, tmp_path: Path,
+                                                                        ws: str) -> None:
     url = await asyncio.to_thread(sqlite_dbs.fresh)
     embedded = Cluster(url, tmp_path, with_redis=False)
     try:
-        web = embedded.start_web("A")
+        web = embedded.start_web("A", ws=ws)
         api, http = http_api(web)
         room = await api.room()
         reader = await LiveClient(web.ws(room["freelancer"].token)).open()

@@ -157,7 +157,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app = Starlette(
         routes=build_routes(services),
         lifespan=lifespan,
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(hub_routes.HubSockets), Middleware(SecurityHeaders)],
         exception_handlers={ApiError: on_api_error, HTTPException: on_http_error, Exception: on_server_error},
     )
     app.state.services = services

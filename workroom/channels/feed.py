@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from workroom.channels.frames import event_frame, frame
+from workroom.channels.frames import OutFrame, event_frame, frame
 
 if TYPE_CHECKING:
     from workroom.channels.hub import Hub
@@ -31,14 +31,14 @@ MEMBERSHIP_ENDS = ("member.removed", "member.access_ended")
 class Socket(Protocol):
     account_id: str
 
-    def send_event(self, frame: str) -> None: ...
+    def send_event(self, frame: OutFrame) -> None: ...
 
-    def send_ephemeral(self, frame: str) -> None: ...
+    def send_ephemeral(self, frame: OutFrame) -> None: ...
 
     def lose_room(self, room_id: str, code: str, message: str) -> None: ...
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Subscription:
     socket: Socket
     room_id: str
@@ -90,7 +90,7 @@ class RoomFeed:
         self.request_fill()
 
     def _deliver(self, seq: int, envelope: str, parsed: dict[str, Any] | None) -> None:
-        text = event_frame(envelope)        # once per event per process, whatever the sockets
+        out = OutFrame(event_frame(envelope))   # once per event per process, whatever the sockets
         now = self.hub.services.clock.now() if self.expiring else None
         for sub in tuple(self.subs):
             if seq <= sub.position:
@@ -99,7 +99,7 @@ class RoomFeed:
                 sub.socket.lose_room(self.room_id, "access_expired", "Your guest access to this room has ended.")
                 continue
             sub.position = seq
-            sub.socket.send_event(text)
+            sub.socket.send_event(out)
         self.delivered = seq
         self.hub.stats["events"] += 1
         if parsed is None and '"member.' in envelope:
@@ -160,7 +160,7 @@ class RoomFeed:
                 if not events:
                     break
                 for event in events:
-                    sub.socket.send_event(event_frame(event.envelope))
+                    sub.socket.send_event(OutFrame(event_frame(event.envelope)))
                     position = event.seq
                 await self.hub.wait_roomy(sub.socket)
             sub.position = position
@@ -182,9 +182,10 @@ class RoomFeed:
 
     # ephemeral -----------------------------------------------------------------------------------
     def broadcast(self, text: str, *, skip_account: str | None = None) -> None:
+        out = OutFrame(text)
         for sub in tuple(self.subs):
             if sub.account["id"] != skip_account:
-                sub.socket.send_ephemeral(text)
+                sub.socket.send_ephemeral(out)
 
     def presence_changed(self) -> None:
         if self.presence_task is None:
@@ -206,6 +207,6 @@ class RoomFeed:
         """One more socket of someone already here: only that socket needs the list."""
         try:
             online = await self.hub.presence.online(self.room_id)
-            sub.socket.send_ephemeral(frame("presence", room=self.room_id, online=online))
+            sub.socket.send_ephemeral(OutFrame(frame("presence", room=self.room_id, online=online)))
         except Exception as exc:
             log.warning("presence of room %s not sent: %s", self.room_id, exc)

@@ -9,6 +9,7 @@ once per event per process: the canonical envelope has sorted keys, so `"type"` 
 from __future__ import annotations
 
 import json
+import struct
 from typing import Any
 
 
@@ -33,3 +34,33 @@ def frame(type: str, request_id: Any = None, **fields: Any) -> str:
 
 def error_frame(code: str, message: str, request_id: Any = None, **fields: Any) -> str:
     return frame("error", request_id, code=code, message=message, **fields)
+
+
+class OutFrame:
+    """One server -> client text frame, shared by every socket it goes to.
+
+    `wire` is the frame as it goes on the wire: a server's frames are unmasked, so an uncompressed
+    frame is the same bytes for every socket, and is built once however many sockets get it.
+    """
+
+    __slots__ = ("text", "size", "_wire")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.size = len(text)
+        self._wire: bytes | None = None
+
+    @property
+    def wire(self) -> bytes:
+        wire = self._wire
+        if wire is None:
+            payload = self.text.encode()
+            n = len(payload)
+            if n < 126:
+                head = bytes((0x81, n))                      # FIN + text, unmasked, short length
+            elif n < 1 << 16:
+                head = struct.pack("!BBH", 0x81, 126, n)
+            else:
+                head = struct.pack("!BBQ", 0x81, 127, n)
+            wire = self._wire = head + payload
+        return wire

@@ -1,22 +1,41 @@
-"""`/ws` (API.md) and `/healthz/hub`: authenticate, then hand the socket to a SocketSession."""
+"""`/ws` (API.md) and `/healthz/hub`: authenticate, then hand the socket to a SocketSession.
+
+`/ws` is served by `HubSockets`, an ASGI middleware right below Starlette's server-error
+middleware, not by a route: it gets the server's own `send` (the outlet writes straight onto
+uvicorn's transport, see outlet.py) and each idle connection's task holds a short stack.
+"""
 
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from workroom.auth import authenticate
 from workroom.channels.hub import Hub
+from workroom.channels.outlet import outlet_for
 from workroom.channels.socket_session import SocketSession
 from workroom.errors import ApiError
 from workroom.services import Services
 
 NOT_AUTHENTICATED, NOT_ALLOWED = 4001, 4003
+WS_PATH = "/ws"
 
 
-async def websocket_endpoint(websocket: WebSocket) -> None:
+class HubSockets:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"] == WS_PATH:
+            await websocket_endpoint(WebSocket(scope, receive, send), send)
+        else:
+            await self.app(scope, receive, send)
+
+
+async def websocket_endpoint(websocket: WebSocket, send: Send) -> None:
     services: Services = websocket.app.state.services
     hub: Hub = websocket.app.state.hub
     try:
@@ -27,7 +46,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         await websocket.close(NOT_AUTHENTICATED if error.status == 401 else NOT_ALLOWED, error.message[:120])
         return
     await websocket.accept()
-    await SocketSession(websocket, services, hub, account).run()
+    await SocketSession(websocket, outlet_for(send), services, hub, account).run()
 
 
 async def hub_health(request: Request) -> Response:
@@ -37,6 +56,5 @@ async def hub_health(request: Request) -> Response:
 
 
 routes: list[BaseRoute] = [
-    WebSocketRoute("/ws", websocket_endpoint),
     Route("/healthz/hub", hub_health, methods=["GET"]),
 ]

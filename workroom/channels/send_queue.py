@@ -1,66 +1,61 @@
-"""A socket's bounded outbox, in bytes.
+"""A socket's bounded outbox, in bytes: what the socket could not write at once.
 
-Frames are shared strings (one per event per process), so the queue holds references; its bound
-is on the bytes it would still have to write. Under pressure, ephemeral frames (typing, presence)
-are dropped first; a stored event never is: past the bound the socket is given up (4008) and
-the client resumes with `since`, losing nothing.
+Frames are shared (one per event per process), so the queue holds references; its bound is on the
+bytes it would still have to write. Under pressure, ephemeral frames (typing, presence) are
+dropped first; a stored event never is: past the bound the socket is given up (4008) and the
+client resumes with `since`, losing nothing. A socket that keeps up never has anything queued, so
+the deque is made only when a first frame has to wait.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
+
+from workroom.channels.frames import OutFrame
 
 
 class SendQueue:
+    __slots__ = ("limit", "bytes", "peak_bytes", "dropped_ephemeral", "overflowed", "_frames")
+
     def __init__(self, limit_bytes: int) -> None:
         self.limit = limit_bytes
-        self.ephemeral_limit = limit_bytes // 4
-        self._frames: deque[str] = deque()
         self.bytes = 0
         self.peak_bytes = 0
         self.dropped_ephemeral = 0
         self.overflowed = False
-        self._waiter: asyncio.Future[None] | None = None   # the writer, asleep on an empty queue
+        self._frames: deque[OutFrame] | None = None
 
-    def put(self, frame: str, *, ephemeral: bool = False) -> bool:
+    @property
+    def ephemeral_limit(self) -> int:
+        return self.limit // 4
+
+    def put(self, frame: OutFrame, *, ephemeral: bool = False) -> bool:
         """Queue a frame; False when the socket has fallen too far behind (close it with 4008)."""
         if self.overflowed:
             return False
-        size = len(frame)
+        size = frame.size
         if ephemeral and self.bytes + size > self.ephemeral_limit:
             self.dropped_ephemeral += 1
             return True
         if self.bytes + size > self.limit:
             self.overflowed = True
-            self._frames.clear()
+            self._frames = None
             self.bytes = 0
-            self._wake()
             return False
+        if self._frames is None:
+            self._frames = deque()
         self._frames.append(frame)
         self.bytes += size
         if self.bytes > self.peak_bytes:
             self.peak_bytes = self.bytes
-        self._wake()
         return True
 
-    def _wake(self) -> None:
-        # a bare future, not an asyncio.Event: this runs once per event per socket
-        waiter = self._waiter
-        if waiter is not None:
-            self._waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
-
-    async def get(self) -> str | None:
-        """The next frame to write; None once the queue overflowed (stop writing, close)."""
-        while not self._frames:
-            if self.overflowed:
-                return None
-            self._waiter = asyncio.get_running_loop().create_future()
-            await self._waiter
-        if self.overflowed:
+    def pop(self) -> OutFrame | None:
+        """The next frame to write; None when there is none (or the queue overflowed)."""
+        frames = self._frames
+        if not frames:
+            self._frames = None        # an emptied queue gives its memory back
             return None
-        frame = self._frames.popleft()
-        self.bytes -= len(frame)
+        frame = frames.popleft()
+        self.bytes -= frame.size
         return frame

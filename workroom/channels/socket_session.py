@@ -16,8 +16,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from workroom.accounts import Account
 from workroom.channels.feed import Subscription
-from workroom.channels.frames import error_frame, frame
+from workroom.channels.frames import OutFrame, error_frame, frame
 from workroom.channels.hub import Hub
+from workroom.channels.outlet import Outlet
 from workroom.channels.send_queue import SendQueue
 from workroom.email_bridge.rate_limit import RateLimiter
 from workroom.clock import SystemClock
@@ -30,12 +31,23 @@ log = logging.getLogger(__name__)
 
 TOO_SLOW, RATE_LIMITED, TOO_LARGE, SERVER_ERROR = 4008, 4029, 1009, 1011
 TYPING_EVERY = timedelta(seconds=2)
+WALL = SystemClock()
 
 
 class SocketSession:
-    def __init__(self, websocket: WebSocket, services: Services, hub: Hub, account: Account) -> None:
+    """One task per socket (the server's own): it reads and answers ops. Frames are written by
+    whoever produces them, straight through the outlet while the socket keeps up; a drain task
+    exists only while frames are queued."""
+
+    __slots__ = ("websocket", "outlet", "services", "hub", "account_id", "actor", "queue", "subs",
+                 "post_limit", "op_limit", "max_frame", "typed_at", "close_code", "_roomy", "_task",
+                 "_drain", "_giving_up")
+
+    def __init__(self, websocket: WebSocket, outlet: Outlet, services: Services, hub: Hub,
+                 account: Account) -> None:
         settings = services.settings
         self.websocket = websocket
+        self.outlet = outlet
         self.services = services
         self.hub = hub
         self.account_id = account.id
@@ -45,36 +57,48 @@ class SocketSession:
         window = timedelta(seconds=settings.ws_rate_window_seconds)
         # Flood limits and the typing throttle are about real elapsed time, not the product's
         # clock: a frozen test clock must not make a socket's window never slide.
-        wall = SystemClock()
-        self.post_limit = RateLimiter(wall, settings.ws_posts_per_window, window)
-        self.op_limit = RateLimiter(wall, settings.ws_ops_per_window, window)
-        self.wall = wall
+        self.post_limit = RateLimiter(WALL, settings.ws_posts_per_window, window)
+        self.op_limit = RateLimiter(WALL, settings.ws_ops_per_window, window)
         self.max_frame = settings.ws_max_frame_bytes
-        self.typed_at: dict[str, Any] = {}
+        self.typed_at: dict[str, Any] | None = None
         self.close_code: int | None = None
-        self._roomy = asyncio.Event()
-        self._reader: asyncio.Task[None] | None = None
+        self._roomy: asyncio.Event | None = None        # made only when a backlog page must wait
+        self._task: asyncio.Task[Any] | None = None
+        self._drain: asyncio.Task[None] | None = None
+        self._giving_up = False
 
     @property
     def queued_bytes(self) -> int:
         return self.queue.bytes
 
     # what the feeds call -------------------------------------------------------------------------
-    def send_event(self, text: str) -> None:
-        if not self.queue.put(text):
+    def send_event(self, frame: OutFrame) -> None:
+        if self._drain is None and self.outlet.try_write(frame):
+            return
+        if not self.queue.put(frame):
             self._give_up(TOO_SLOW)
+        elif self._drain is None and self.close_code is None:
+            self._drain = asyncio.get_running_loop().create_task(self._drain_queue())
 
-    def send_ephemeral(self, text: str) -> None:
-        self.queue.put(text, ephemeral=True)
+    def send_ephemeral(self, frame: OutFrame) -> None:
+        if self._drain is None and self.outlet.try_write(frame):
+            return
+        if self.queue.put(frame, ephemeral=True) and self._drain is None and self.close_code is None:
+            self._drain = asyncio.get_running_loop().create_task(self._drain_queue())
+
+    def reply(self, text: str) -> None:
+        self.send_event(OutFrame(text))
 
     def lose_room(self, room_id: str, code: str, message: str) -> None:
         sub = self.subs.pop(room_id, None)
         if sub is not None:
             asyncio.get_running_loop().create_task(self.hub.leave(sub))
-            self.send_event(error_frame(code, message, room=room_id))
+            self.reply(error_frame(code, message, room=room_id))
 
     async def wait_roomy(self) -> None:
         while self.queue.bytes > self.queue.limit // 2 and self.close_code is None:
+            if self._roomy is None:
+                self._roomy = asyncio.Event()
             self._roomy.clear()
             await self._roomy.wait()
 
@@ -83,28 +107,52 @@ class SocketSession:
             self.close_code = code
             if code == TOO_SLOW:
                 self.hub.stats["closed_slow"] += 1
-            self._roomy.set()
-            reader = self._reader
-            if reader is not None and reader is not asyncio.current_task():
-                reader.cancel()         # run() sees it end and closes with the code
+            if self._roomy is not None:
+                self._roomy.set()
+            task = self._task
+            if task is not None and task is not asyncio.current_task():
+                self._giving_up = True
+                task.cancel()           # run() stops reading and closes with the code
+
+    async def _drain_queue(self) -> None:
+        queue, outlet = self.queue, self.outlet
+        try:
+            while self.close_code is None:
+                frame = queue.pop()
+                if frame is None:
+                    return
+                if not outlet.try_write(frame):
+                    await outlet.write(frame)
+                if self._roomy is not None and queue.bytes <= queue.limit // 2:
+                    self._roomy.set()
+        except Exception:
+            return  # the client went away; the reader sees the disconnect
+        finally:
+            self._drain = None
 
     # the connection --------------------------------------------------------------------------------
     async def run(self) -> None:
+        """Runs in the server's task for this connection: no task of its own (memory per idle
+        connection is a goal, bench W1)."""
+        self._task = asyncio.current_task()
         self.hub.sockets.add(self)
-        # two tasks per socket, no more: memory per idle connection is a goal (bench W1)
-        self._reader = reader = asyncio.create_task(self._read())
-        writer = asyncio.create_task(self._write())
+        task = self._task
         try:
-            await asyncio.wait((reader, writer), return_when=asyncio.FIRST_COMPLETED)
+            try:
+                await self._read()
+            except asyncio.CancelledError:
+                # our own cancel from _give_up (a slow reader, seen while delivering); any other
+                # cancel (the server shutting down) goes on up
+                if not self._giving_up or task is None or task.uncancel() > 0:
+                    raise
+            finally:
+                self._task = None              # not reading any more: nothing to interrupt
             if self.close_code is not None:
-                reader.cancel()
-                writer.cancel()
-                await asyncio.gather(reader, writer, return_exceptions=True)
                 await self._leave_all()        # stop feeding it before the (maybe slow) close
                 await self._close(self.close_code)
         finally:
-            for task in (reader, writer):
-                task.cancel()
+            if self._drain is not None:
+                self._drain.cancel()
             self.hub.sockets.discard(self)
             peak = self.queue.peak_bytes
             if peak > self.hub.stats["peak_queued_bytes"]:
@@ -125,18 +173,6 @@ class SocketSession:
         except Exception:
             pass
 
-    async def _write(self) -> None:
-        while True:
-            text = await self.queue.get()
-            if text is None:
-                return
-            if self.queue.bytes <= self.queue.limit // 2:
-                self._roomy.set()
-            try:
-                await self.websocket.send_text(text)
-            except Exception:
-                return  # the client went away; the reader sees the disconnect
-
     async def _read(self) -> None:
         while True:
             message = await self.websocket.receive()
@@ -146,7 +182,7 @@ class SocketSession:
             if text is None:
                 if len(message.get("bytes") or b"") > self.max_frame:
                     return self._give_up(TOO_LARGE)
-                self.send_event(error_frame("binary_not_supported", "Send JSON text frames."))
+                self.reply(error_frame("binary_not_supported", "Send JSON text frames."))
                 continue
             if len(text) > self.max_frame:
                 return self._give_up(TOO_LARGE)
@@ -155,16 +191,16 @@ class SocketSession:
             try:
                 op = json.loads(text)
             except ValueError:
-                self.send_event(error_frame("bad_json", "That frame is not JSON."))
+                self.reply(error_frame("bad_json", "That frame is not JSON."))
                 continue
             if not isinstance(op, dict):
-                self.send_event(error_frame("bad_json", "A frame is a JSON object with an op."))
+                self.reply(error_frame("bad_json", "A frame is a JSON object with an op."))
                 continue
             try:
                 await self._handle(op)
             except ApiError as error:
                 fields = {"room": op["room"]} if isinstance(op.get("room"), str) else {}
-                self.send_event(error_frame(error.code, error.message, op.get("id"), **fields))
+                self.reply(error_frame(error.code, error.message, op.get("id"), **fields))
             except WebSocketDisconnect:
                 return
             except Exception:
@@ -177,7 +213,7 @@ class SocketSession:
     async def _handle(self, op: dict[str, Any]) -> None:
         name, rid = op.get("op"), op.get("id")
         if name == "ping":
-            self.send_event(frame("pong", rid))
+            self.reply(frame("pong", rid))
         elif name == "subscribe":
             await self._subscribe(_room(op), _seq(op, "since", required=False), rid)
         elif name == "unsubscribe":
@@ -185,7 +221,7 @@ class SocketSession:
             sub = self.subs.pop(room_id, None)
             if sub is not None:
                 await self.hub.leave(sub)
-            self.send_event(frame("unsubscribed", rid, room=room_id))
+            self.reply(frame("unsubscribed", rid, room=room_id))
         elif name == "post":
             await self._post(op, rid)
         elif name == "typing":
@@ -204,7 +240,7 @@ class SocketSession:
             await self.hub.leave(old)
         sub = Subscription(self, room_id, {**self.actor, "role": role}, expires_at=expires_at)
         self.subs[room_id] = sub
-        self.send_event(frame("subscribed", rid, room=room_id, head=head))
+        self.reply(frame("subscribed", rid, room=room_id, head=head))
         await self.hub.join(sub, since)
 
     async def _post(self, op: dict[str, Any], rid: Any) -> None:
@@ -219,10 +255,12 @@ class SocketSession:
         account = _account_of(None, self)
         event = await commands.post_message(self.services, account, _room(op), body, client_id=client_id,
                                             source="web")
-        self.send_event(frame("ack", rid, room=event.room_id, client_id=client_id, seq=event.seq))
+        self.reply(frame("ack", rid, room=event.room_id, client_id=client_id, seq=event.seq))
 
     async def _typing(self, room_id: str) -> None:
-        now = self.wall.now()
+        now = WALL.now()
+        if self.typed_at is None:
+            self.typed_at = {}
         last = self.typed_at.get(room_id)
         if last is not None and now - last < TYPING_EVERY:
             return                          # a typist announces at most every 2 s
@@ -236,7 +274,7 @@ class SocketSession:
         marker = await commands.mark_read(self.services, account, room_id, seq)
         async with self.services.transaction() as tx:
             unread = (await commands.unread_counts(tx, account.id, [room_id])).get(room_id, 0)
-        self.send_event(frame("read", rid, room=room_id, seq=marker, unread=unread))
+        self.reply(frame("read", rid, room=room_id, seq=marker, unread=unread))
 
 
 def _account_of(tx: Any, session: SocketSession) -> Account:

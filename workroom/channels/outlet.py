@@ -1,0 +1,79 @@
+"""Where a socket's frames go: straight onto the transport under uvicorn's websockets-sansio
+protocol (uvicorn's choice whenever `websockets` is installed), or through the ASGI `send` under
+any other server or protocol.
+
+Delivering one event to thousands of sockets is the hub's hot loop. Through ASGI each frame is an
+awaited `send` (a coroutine, the protocol's frame serialisation, a write). The uvicorn outlet writes
+the event's wire bytes, built once per event per process (`OutFrame.wire`), with one
+`transport.write` and no task switch. It does so only while the connection is open and
+uncompressed and the transport is below its high-water mark; otherwise `try_write` says no and the
+socket queues the frame (its bounded send queue) and drains it with `write`, which waits until the
+transport is writable, exactly as the ASGI `send` would.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from starlette.types import Send
+
+from workroom.channels.frames import OutFrame
+
+try:
+    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+    from websockets.protocol import State
+except ImportError:  # another server: every frame goes through ASGI
+    WebSocketsSansIOProtocol = None  # type: ignore[assignment,misc]
+
+
+class Outlet(Protocol):
+    def try_write(self, frame: OutFrame) -> bool:
+        """Write now without waiting; False when the caller must queue the frame and `write` it."""
+
+    async def write(self, frame: OutFrame) -> None:
+        """Write, waiting until the connection can take it."""
+
+
+class AsgiOutlet:
+    __slots__ = ("_send",)
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+
+    def try_write(self, frame: OutFrame) -> bool:
+        return False
+
+    async def write(self, frame: OutFrame) -> None:
+        await self._send({"type": "websocket.send", "text": frame.text})
+
+
+class UvicornOutlet:
+    __slots__ = ("_protocol",)
+
+    def __init__(self, protocol: Any) -> None:
+        self._protocol = protocol
+
+    def try_write(self, frame: OutFrame) -> bool:
+        protocol = self._protocol
+        conn = protocol.conn
+        if conn.state is not State.OPEN or protocol.close_sent or protocol.transport.is_closing():
+            return True        # closing or gone: the frame is dropped and the reader sees the end
+        if not protocol.writable.is_set():
+            return False       # above the high-water mark: queue it
+        if conn.extensions:    # permessage-deflate negotiated: compressed per socket
+            conn.send_text(frame.text.encode())
+            protocol.transport.write(b"".join(conn.data_to_send()))
+        else:
+            protocol.transport.write(frame.wire)
+        return True
+
+    async def write(self, frame: OutFrame) -> None:
+        await self._protocol.writable.wait()
+        self.try_write(frame)
+
+
+def outlet_for(send: Send) -> Outlet:
+    protocol = getattr(send, "__self__", None)
+    if WebSocketsSansIOProtocol is not None and isinstance(protocol, WebSocketsSansIOProtocol):
+        return UvicornOutlet(protocol)
+    return AsgiOutlet(send)
