@@ -5,6 +5,7 @@ with 4008 while the others keep flowing, guests unsubscribed when their access e
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from datetime import timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any, AsyncIterator
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from tests.live_servers import Cluster, LiveClient, http_api
 
@@ -166,6 +168,38 @@ async def test_a_guest_whose_access_ends_is_unsubscribed(single: Cluster) -> Non
         await guest.wait_for(lambda c: len(c.of_type("error")) > 1)
         assert guest.of_type("error")[-1]["code"] == "access_expired"
         await guest.close()
+    finally:
+        await http.aclose()
+
+
+async def test_a_socket_whose_token_expires_is_closed_with_4001(single: Cluster) -> None:
+    """The token is checked at connect, on every op, and by the hub's health check, so a socket
+    that only listens is stopped too."""
+    web = single.start_web("A", WORKROOM_TEST_CLOCK="1")
+    api, http = http_api(web)
+    try:
+        room = await api.room()
+        hour = api.person(room["freelancer"].email, ttl=timedelta(hours=1))   # same account, a one-hour token
+        listening = await LiveClient(web.ws(hour.token)).open()
+        asking = await LiveClient(web.ws(hour.token)).open()
+        lasting = await LiveClient(web.ws(room["freelancer"].token)).open()
+        await listening.subscribe(room.id, since=0)
+        await lasting.subscribe(room.id, since=0)
+        await api.post(room, room["client"], "while signed in")
+        await listening.wait_for(lambda c: "while signed in" in c.bodies.get(room.id, []))
+
+        await api.ok("POST", "/api/test-clock", json={"advance": "PT2H"})
+        with contextlib.suppress(ConnectionClosed):
+            await asking.send(op="ping", id="late")
+        await listening.wait_for(lambda c: c.close_code is not None)
+        await asking.wait_for(lambda c: c.close_code is not None)
+        assert (listening.close_code, asking.close_code) == (4001, 4001)
+        assert not asking.of_type("pong")
+
+        await api.post(room, room["client"], "after the token expired")
+        await lasting.wait_for(lambda c: "after the token expired" in c.bodies.get(room.id, []))
+        assert "after the token expired" not in listening.bodies.get(room.id, [])
+        await lasting.close()
     finally:
         await http.aclose()
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlparse
 
@@ -32,6 +32,15 @@ class Claims:
     email: str
     name: str
     role: str
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """Who is asking, and until when the credential they showed is good (a long-lived socket
+    must stop when it is no longer)."""
+    account: Account
+    expires_at: datetime
 
 
 def mint_token(secret: str, *, sub: str, email: str, name: str, role: str, now: datetime, ttl: timedelta) -> str:
@@ -56,7 +65,8 @@ def read_token(secret: str, token: str, now: datetime) -> Claims:
     email, name = payload.get("email"), payload.get("name")
     if role not in KINDS or not isinstance(email, str) or "@" not in email or not isinstance(payload["sub"], str):
         raise unauthenticated("The token lacks a valid sub, email or role.")
-    return Claims(sub=payload["sub"], email=email, name=name if isinstance(name, str) and name else email, role=role)
+    return Claims(sub=payload["sub"], email=email, name=name if isinstance(name, str) and name else email, role=role,
+                  expires_at=datetime.fromtimestamp(payload["exp"], timezone.utc))
 
 
 def session_serializer(secret: str) -> URLSafeTimedSerializer:
@@ -69,6 +79,11 @@ def session_cookie_value(secret: str, account_id: str) -> str:
 
 async def authenticate(conn: HTTPConnection, services: Services, *, allow_query_token: bool = False) -> Account:
     """The signed-in account, or 401. Cookie sessions must come from our own origin on writes."""
+    return (await sign_in(conn, services, allow_query_token=allow_query_token)).account
+
+
+async def sign_in(conn: HTTPConnection, services: Services, *, allow_query_token: bool = False) -> SignedIn:
+    """`authenticate`, with the credential's expiry (a token's `exp`, a session cookie's age limit)."""
     header = conn.headers.get("authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else None
     if token is None and allow_query_token:
@@ -76,19 +91,22 @@ async def authenticate(conn: HTTPConnection, services: Services, *, allow_query_
     async with services.transaction() as tx:
         if token:
             claims = read_token(services.settings.secret, token, tx.now)
-            return await account_for_token(tx.session, claims.sub, claims.email, claims.name, claims.role, tx.now)
+            account = await account_for_token(tx.session, claims.sub, claims.email, claims.name, claims.role, tx.now)
+            assert claims.expires_at is not None
+            return SignedIn(account, claims.expires_at)
         cookie = conn.cookies.get(SESSION_COOKIE)
         if not cookie:
             raise unauthenticated()
         try:
-            account_id = session_serializer(services.settings.secret).loads(cookie, max_age=SESSION_MAX_AGE)
+            account_id, signed_at = session_serializer(services.settings.secret).loads(
+                cookie, max_age=SESSION_MAX_AGE, return_timestamp=True)
         except (BadSignature, SignatureExpired):
             raise unauthenticated("Your session has ended; use your login link again.") from None
         _check_same_origin(conn)
         account = await tx.session.get(Account, account_id)
         if account is None:
             raise unauthenticated()
-        return account
+        return SignedIn(account, signed_at + timedelta(seconds=SESSION_MAX_AGE))
 
 
 def _check_same_origin(conn: HTTPConnection) -> None:

@@ -203,6 +203,9 @@ class Hub:
             self._dispatcher = asyncio.create_task(self._dispatch(), name="hub-dispatcher")
             for feed in self.feeds.values():
                 feed.request_fill()
+        now = self.services.clock.now()
+        for socket in list(self.sockets):
+            socket.check_expiry(now)
         rooms = [room_id for room_id, feed in self.feeds.items() if not feed.opening]
         if rooms:
             async with self.services.db.sessions() as session:

@@ -13,14 +13,13 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from workroom.auth import authenticate
+from workroom.auth import sign_in
 from workroom.channels.hub import Hub
 from workroom.channels.outlet import outlet_for
-from workroom.channels.socket_session import SocketSession
+from workroom.channels.socket_session import NOT_ALLOWED, NOT_AUTHENTICATED, SocketSession
 from workroom.errors import ApiError
 from workroom.services import Services
 
-NOT_AUTHENTICATED, NOT_ALLOWED = 4001, 4003
 WS_PATH = "/ws"
 
 
@@ -39,14 +38,14 @@ async def websocket_endpoint(websocket: WebSocket, send: Send) -> None:
     services: Services = websocket.app.state.services
     hub: Hub = websocket.app.state.hub
     try:
-        account = await authenticate(websocket, services, allow_query_token=True)
+        signed_in = await sign_in(websocket, services, allow_query_token=True)
     except ApiError as error:
         # accept first: a close code only exists on an open socket (a refused handshake is a bare 403)
         await websocket.accept()
         await websocket.close(NOT_AUTHENTICATED if error.status == 401 else NOT_ALLOWED, error.message[:120])
         return
     await websocket.accept()
-    await SocketSession(websocket, outlet_for(send), services, hub, account).run()
+    await SocketSession(websocket, outlet_for(send), services, hub, signed_in.account, signed_in.expires_at).run()
 
 
 async def hub_health(request: Request) -> Response:

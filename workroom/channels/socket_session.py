@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -29,7 +29,7 @@ from workroom.services import Services
 
 log = logging.getLogger(__name__)
 
-TOO_SLOW, RATE_LIMITED, TOO_LARGE, SERVER_ERROR = 4008, 4029, 1009, 1011
+NOT_AUTHENTICATED, NOT_ALLOWED, TOO_SLOW, RATE_LIMITED, TOO_LARGE, SERVER_ERROR = 4001, 4003, 4008, 4029, 1009, 1011
 TYPING_EVERY = timedelta(seconds=2)
 WALL = SystemClock()
 
@@ -40,11 +40,11 @@ class SocketSession:
     exists only while frames are queued."""
 
     __slots__ = ("websocket", "outlet", "services", "hub", "account_id", "actor", "queue", "subs",
-                 "post_limit", "op_limit", "max_frame", "typed_at", "close_code", "_roomy", "_task",
-                 "_drain", "_giving_up")
+                 "post_limit", "op_limit", "max_frame", "typed_at", "close_code", "expires_at", "_roomy",
+                 "_task", "_drain", "_giving_up")
 
     def __init__(self, websocket: WebSocket, outlet: Outlet, services: Services, hub: Hub,
-                 account: Account) -> None:
+                 account: Account, expires_at: datetime) -> None:
         settings = services.settings
         self.websocket = websocket
         self.outlet = outlet
@@ -62,6 +62,7 @@ class SocketSession:
         self.max_frame = settings.ws_max_frame_bytes
         self.typed_at: dict[str, Any] | None = None
         self.close_code: int | None = None
+        self.expires_at = expires_at        # of the token or session cookie it signed in with
         self._roomy: asyncio.Event | None = None        # made only when a backlog page must wait
         self._task: asyncio.Task[Any] | None = None
         self._drain: asyncio.Task[None] | None = None
@@ -94,6 +95,16 @@ class SocketSession:
         if sub is not None:
             asyncio.get_running_loop().create_task(self.hub.leave(sub))
             self.reply(error_frame(code, message, room=room_id))
+
+    def check_expiry(self, now: datetime) -> None:
+        """Run by the hub's health check, so a quiet socket is stopped too: past its credential's
+        expiry it is closed (4001); past a guest's access it loses that room."""
+        if now >= self.expires_at:
+            self._give_up(NOT_AUTHENTICATED)
+            return
+        for room_id, sub in list(self.subs.items()):
+            if sub.expires_at is not None and sub.expires_at <= now:
+                self.lose_room(room_id, "access_expired", "Your guest access to this room has ended.")
 
     async def wait_roomy(self) -> None:
         while self.queue.bytes > self.queue.limit // 2 and self.close_code is None:
@@ -165,7 +176,7 @@ class SocketSession:
             await self.hub.leave(sub)
 
     async def _close(self, code: int) -> None:
-        reasons = {TOO_SLOW: "too slow: reconnect and subscribe with since", RATE_LIMITED: "rate limited",
+        reasons = {NOT_AUTHENTICATED: "signed out: your token or session expired", TOO_SLOW: "too slow: reconnect and subscribe with since", RATE_LIMITED: "rate limited",
                    TOO_LARGE: "frame too large", SERVER_ERROR: "server error"}
         try:
             # a client that reads nothing cannot take even the close frame: do not wait forever
@@ -188,6 +199,8 @@ class SocketSession:
                 return self._give_up(TOO_LARGE)
             if not self.op_limit.allow("op"):
                 return self._give_up(RATE_LIMITED)
+            if self.services.clock.now() >= self.expires_at:
+                return self._give_up(NOT_AUTHENTICATED)
             try:
                 op = json.loads(text)
             except ValueError:
