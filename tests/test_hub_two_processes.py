@@ -128,3 +128,43 @@ async def test_a_killed_process_clients_reconnect_to_the_other_and_resume_with_s
         await on_a.close()
     finally:
         await http.aclose()
+
+
+async def test_a_read_on_one_tab_moves_the_unread_count_on_the_accounts_other_tabs(cluster: Cluster) -> None:
+    a, b = cluster.start_web("A"), cluster.start_web("B")
+    api, http = http_api(a)
+    try:
+        room = await api.room()
+        client, freelancer = room["client"], room["freelancer"]
+        tab, same_process_tab, other_process_tab = [
+            await LiveClient(web.ws(freelancer.token)).open() for web in (a, a, b)]
+        someone_else = await LiveClient(b.ws(client.token)).open()
+        everyone = (tab, same_process_tab, other_process_tab, someone_else)
+        for socket in everyone:
+            await socket.subscribe(room.id, since=0)
+        for n in range(3):
+            await api.post(room, client, f"unread {n}")
+        await other_process_tab.wait_for(lambda c: "unread 2" in c.bodies.get(room.id, []))
+        head = other_process_tab.events[room.id][-1]
+
+        await tab.send(op="read", room=room.id, seq=head - 2, id="r1")
+        await tab.wait_for(lambda c: c.of_type("read"))
+        assert tab.of_type("read")[0] == {"type": "read", "id": "r1", "room": room.id, "seq": head - 2,
+                                          "unread": 2}
+        for other_tab in (same_process_tab, other_process_tab):
+            await other_tab.wait_for(lambda c: c.of_type("read"))
+            assert [(f["room"], f["seq"], f["unread"]) for f in other_tab.of_type("read")] == [(room.id, head - 2, 2)]
+
+        await other_process_tab.send(op="read", room=room.id, seq=head, id="r2")
+        await tab.wait_for(lambda c: len(c.of_type("read")) == 2)
+        assert tab.of_type("read")[-1]["unread"] == 0
+        await same_process_tab.wait_for(lambda c: len(c.of_type("read")) == 2)
+        await someone_else.send(op="ping", id="p")
+        await someone_else.wait_for(lambda c: c.of_type("pong"))
+        assert len(tab.of_type("read")) == 2 and len(other_process_tab.of_type("read")) == 2   # no echo
+        assert not someone_else.of_type("read")      # another account's count is its own
+        for socket in everyone:
+            await socket.close()
+    finally:
+        await http.aclose()
+

@@ -187,6 +187,13 @@ class RoomFeed:
             if sub.account["id"] != skip_account:
                 sub.socket.send_ephemeral(out)
 
+    def send_to_account(self, account_id: str, text: str, *, skip_socket: int | None = None) -> None:
+        """To the sockets of one account here (its other tabs), but the one whose id() is skip_socket."""
+        out = OutFrame(text)
+        for sub in tuple(self.subs):
+            if sub.account["id"] == account_id and id(sub.socket) != skip_socket:
+                sub.socket.send_ephemeral(out)
+
     def presence_changed(self) -> None:
         if self.presence_task is None:
             self.presence_task = asyncio.create_task(self._send_presence())

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 ROOM_PREFIX = room_channel("")
 PRESENCE_SIGNAL = "~p"
+READ_SIGNAL = "~r"          # + {"account", "origin", "frame"}: a read marker moved
 
 
 class Hub:
@@ -155,6 +156,16 @@ class Hub:
         except Exception:
             pass  # typing is ephemeral: dropped while the broker is down
 
+    async def read_moved(self, room_id: str, account_id: str, origin: object, text: str) -> None:
+        """Tell the account's other sockets in the room, on every process, that a read marker
+        moved (their unread count follows); `origin`, which has its reply already, is left out."""
+        message = READ_SIGNAL + json.dumps({"account": account_id, "origin": f"{self.node}/{id(origin)}",
+                                            "frame": text}, separators=(",", ":"))
+        try:
+            await self.broker.publish(room_channel(room_id), message)
+        except Exception:   # the broker is down: this process's own sockets still hear of it
+            self._on_published(room_channel(room_id), message)
+
     # the dispatcher ------------------------------------------------------------------------------
     async def _dispatch(self) -> None:
         while True:
@@ -178,6 +189,11 @@ class Hub:
         if message[0] == "~":
             if message == PRESENCE_SIGNAL:
                 feed.presence_changed()
+            elif message.startswith(READ_SIGNAL):
+                read = json.loads(message[len(READ_SIGNAL):])
+                node, _, origin = read["origin"].partition("/")
+                feed.send_to_account(read["account"], read["frame"],
+                                     skip_socket=int(origin) if node == self.node else None)
             else:
                 text = message[1:]
                 actor = json.loads(text).get("actor") or {}

@@ -288,6 +288,8 @@ class SocketSession:
         async with self.services.transaction() as tx:
             unread = (await commands.unread_counts(tx, account.id, [room_id])).get(room_id, 0)
         self.reply(frame("read", rid, room=room_id, seq=marker, unread=unread))
+        # the account's other tabs, on any process, show the same count
+        await self.hub.read_moved(room_id, self.account_id, self, frame("read", room=room_id, seq=marker, unread=unread))
 
 
 def _account_of(tx: Any, session: SocketSession) -> Account:
