@@ -1,5 +1,6 @@
 """A TCP proxy the test controls: put it in front of a database to take the database "down"
-(cut every connection, refuse new ones) and bring it back, without touching the shared server."""
+(cut every connection, refuse new ones) and bring it back, or to make the connections open now
+quietly deaf, without touching the shared server."""
 from __future__ import annotations
 
 import asyncio
@@ -12,6 +13,7 @@ class TcpProxy:
         self.target = (target_host, target_port)
         self._server: asyncio.base_events.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._deaf: set[asyncio.StreamWriter] = set()
 
     @property
     def up(self) -> bool:
@@ -30,6 +32,11 @@ class TcpProxy:
             writer.transport.abort()
         self._writers.clear()
 
+    def deafen(self) -> None:
+        """The connections open now stay open but carry nothing more, either way, as when a
+        middlebox drops a connection silently; new connections work."""
+        self._deaf.update(self._writers)
+
     async def restore(self) -> None:
         await self.start()
 
@@ -44,9 +51,12 @@ class TcpProxy:
         async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             with contextlib.suppress(Exception):
                 while data := await reader.read(65536):
+                    if writer in self._deaf:
+                        continue
                     writer.write(data)
                     await writer.drain()
             writer.transport.abort()
 
         await asyncio.gather(pipe(client_reader, upstream_writer), pipe(upstream_reader, client_writer))
         self._writers.difference_update({client_writer, upstream_writer})
+        self._deaf.difference_update({client_writer, upstream_writer})

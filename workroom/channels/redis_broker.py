@@ -155,11 +155,7 @@ class RedisBroker:
 
     async def _close_pubsub(self) -> None:
         pubsub, self._pubsub = self._pubsub, None
-        if pubsub is not None:
-            try:
-                await asyncio.wait_for(pubsub.aclose(), timeout=1.0)
-            except Exception:
-                pass  # already broken; we only want its socket gone
+        await _close(pubsub)
 
     # the health check ----------------------------------------------------------------------------
     async def _supervise(self) -> None:
@@ -185,6 +181,18 @@ class RedisBroker:
         self.up = False
         if self._listener is not None:
             self._listener.cancel()
+        # the old connection may be up but deaf: close it, or each restart would leave one open
+        old, self._pubsub = self._pubsub, None
+        if old is not None:
+            asyncio.get_running_loop().create_task(_close(old))
         self._listener = asyncio.create_task(self._listen(), name="redis-broker-listener")
         # a fresh listener always yields RESUMED once it is connected
         self._connected_once = True
+
+
+async def _close(pubsub: redis.client.PubSub | None) -> None:
+    if pubsub is not None:
+        try:
+            await asyncio.wait_for(pubsub.aclose(), timeout=1.0)
+        except Exception:
+            pass  # already broken; we only want its socket gone
