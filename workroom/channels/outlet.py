@@ -52,6 +52,10 @@ class UvicornOutlet:
 
     def __init__(self, protocol: Any) -> None:
         self._protocol = protocol
+        # The handshake's request and response (their headers are most of a connection's
+        # memory after the handshake) are read only until the socket is accepted.
+        if protocol.handshake_complete:
+            protocol.request = protocol.response = None
 
     def try_write(self, frame: OutFrame) -> bool:
         protocol = self._protocol

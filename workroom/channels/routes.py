@@ -35,6 +35,14 @@ class HubSockets:
 
 
 async def websocket_endpoint(websocket: WebSocket, send: Send) -> None:
+    session = await _open(websocket, send)
+    if session is not None:
+        await session.run()
+
+
+async def _open(websocket: WebSocket, send: Send) -> SocketSession | None:
+    """Sign in and accept; returns None after refusing. Nothing from the sign-in (the ORM account)
+    stays referenced for the life of the connection."""
     services: Services = websocket.app.state.services
     hub: Hub = websocket.app.state.hub
     try:
@@ -43,9 +51,9 @@ async def websocket_endpoint(websocket: WebSocket, send: Send) -> None:
         # accept first: a close code only exists on an open socket (a refused handshake is a bare 403)
         await websocket.accept()
         await websocket.close(NOT_AUTHENTICATED if error.status == 401 else NOT_ALLOWED, error.message[:120])
-        return
+        return None
     await websocket.accept()
-    await SocketSession(websocket, outlet_for(send), services, hub, signed_in.account, signed_in.expires_at).run()
+    return SocketSession(websocket, outlet_for(send), services, hub, signed_in.account, signed_in.expires_at)
 
 
 async def hub_health(request: Request) -> Response:

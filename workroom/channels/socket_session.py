@@ -12,6 +12,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from starlette.types import Message
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from workroom.accounts import Account
@@ -185,42 +186,51 @@ class SocketSession:
             pass
 
     async def _read(self) -> None:
-        while True:
-            message = await self.websocket.receive()
-            if message["type"] == "websocket.disconnect":
-                return
-            text = message.get("text")
-            if text is None:
-                if len(message.get("bytes") or b"") > self.max_frame:
-                    return self._give_up(TOO_LARGE)
-                self.reply(error_frame("binary_not_supported", "Send JSON text frames."))
-                continue
-            if len(text) > self.max_frame:
-                return self._give_up(TOO_LARGE)
-            if not self.op_limit.allow("op"):
-                return self._give_up(RATE_LIMITED)
-            if self.services.clock.now() >= self.expires_at:
-                return self._give_up(NOT_AUTHENTICATED)
-            try:
-                op = json.loads(text)
-            except ValueError:
-                self.reply(error_frame("bad_json", "That frame is not JSON."))
-                continue
-            if not isinstance(op, dict):
-                self.reply(error_frame("bad_json", "A frame is a JSON object with an op."))
-                continue
-            try:
-                await self._handle(op)
-            except ApiError as error:
-                fields = {"room": op["room"]} if isinstance(op.get("room"), str) else {}
-                self.reply(error_frame(error.code, error.message, op.get("id"), **fields))
-            except WebSocketDisconnect:
-                return
-            except Exception:
-                log.exception("op %.100s failed", text)
-                return self._give_up(SERVER_ERROR)
-            if self.close_code is not None:
-                return
+        receive = self.websocket.receive
+        while await self._on_message(await receive()):
+            pass
+
+    async def _on_message(self, message: Message) -> bool:
+        """Answer one client frame; False once the socket is done. (A method of its own, so the
+        last op's text and dict are not kept alive while the socket idles.)"""
+        if message["type"] == "websocket.disconnect":
+            return False
+        text = message.get("text")
+        if text is None:
+            if len(message.get("bytes") or b"") > self.max_frame:
+                self._give_up(TOO_LARGE)
+                return False
+            self.reply(error_frame("binary_not_supported", "Send JSON text frames."))
+            return True
+        if len(text) > self.max_frame:
+            self._give_up(TOO_LARGE)
+            return False
+        if not self.op_limit.allow("op"):
+            self._give_up(RATE_LIMITED)
+            return False
+        if self.services.clock.now() >= self.expires_at:
+            self._give_up(NOT_AUTHENTICATED)
+            return False
+        try:
+            op = json.loads(text)
+        except ValueError:
+            self.reply(error_frame("bad_json", "That frame is not JSON."))
+            return True
+        if not isinstance(op, dict):
+            self.reply(error_frame("bad_json", "A frame is a JSON object with an op."))
+            return True
+        try:
+            await self._handle(op)
+        except ApiError as error:
+            fields = {"room": op["room"]} if isinstance(op.get("room"), str) else {}
+            self.reply(error_frame(error.code, error.message, op.get("id"), **fields))
+        except WebSocketDisconnect:
+            return False
+        except Exception:
+            log.exception("op %.100s failed", text)
+            self._give_up(SERVER_ERROR)
+            return False
+        return self.close_code is None
 
     # ops ---------------------------------------------------------------------------------------------
     async def _handle(self, op: dict[str, Any]) -> None:
