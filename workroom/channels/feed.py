@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from workroom.channels.frames import OutFrame, event_frame, frame
+from workroom.channels.frames import OutBatch, OutFrame, Outgoing, event_frame, frame
 
 if TYPE_CHECKING:
     from workroom.channels.hub import Hub
@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 
 PAGE = 500
 MAX_PENDING = 5000
+# Events delivered in one turn of the event loop go to each socket as one write; a batch is
+# written when it reaches this size, so one socket's write stays small.
+BATCH_BYTES = 64 * 1024
 # Events after which a member may no longer see the room: their sockets are unsubscribed.
 MEMBERSHIP_ENDS = ("member.removed", "member.access_ended")
 
@@ -31,7 +34,7 @@ MEMBERSHIP_ENDS = ("member.removed", "member.access_ended")
 class Socket(Protocol):
     account_id: str
 
-    def send_event(self, frame: OutFrame) -> None: ...
+    def send_event(self, frame: Outgoing) -> None: ...
 
     def send_ephemeral(self, frame: OutFrame) -> None: ...
 
@@ -61,6 +64,8 @@ class RoomFeed:
         self.accounts: dict[str, int] = {}      # account id -> sockets here
         self.names: dict[str, dict[str, str]] = {}
         self.presence_task: asyncio.Task[None] | None = None
+        self._batch: list[tuple[int, OutFrame]] = []    # delivered, not yet written (this turn)
+        self._batch_bytes = 0
 
     @property
     def opening(self) -> bool:
@@ -90,25 +95,45 @@ class RoomFeed:
         self.request_fill()
 
     def _deliver(self, seq: int, envelope: str, parsed: dict[str, Any] | None) -> None:
+        """Take the next event into this turn's batch; `flush` writes it to the sockets when the
+        turn ends, so a burst of events costs each socket one write, not one per event."""
         out = OutFrame(event_frame(envelope))   # once per event per process, whatever the sockets
-        now = self.hub.services.clock.now() if self.expiring else None
-        for sub in tuple(self.subs):
-            if seq <= sub.position:
-                continue
-            if now is not None and sub.expires_at is not None and sub.expires_at <= now:
-                sub.socket.lose_room(self.room_id, "access_expired", "Your guest access to this room has ended.")
-                continue
-            sub.position = seq
-            sub.socket.send_event(out)
+        if not self._batch:
+            asyncio.get_running_loop().call_soon(self.flush)
+        self._batch.append((seq, out))
+        self._batch_bytes += out.size
         self.delivered = seq
         self.hub.stats["events"] += 1
         if parsed is None and '"member.' in envelope:
             parsed = json.loads(envelope)
         if parsed is not None and parsed.get("type") in MEMBERSHIP_ENDS:
+            self.flush()                    # the member gets this event, and nothing after it
             gone = ((parsed.get("data") or {}).get("member") or {}).get("id")
             for sub in tuple(self.subs):
                 if sub.account["id"] == gone:
                     sub.socket.lose_room(self.room_id, "access_ended", "You are no longer a member of this room.")
+        elif self._batch_bytes >= BATCH_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        batch, self._batch, self._batch_bytes = self._batch, [], 0
+        if not batch:
+            return
+        first, last = batch[0][0], batch[-1][0]
+        whole: Outgoing = batch[0][1] if len(batch) == 1 else OutBatch(tuple(out for _, out in batch))
+        now = self.hub.services.clock.now() if self.expiring else None
+        for sub in tuple(self.subs):
+            position = sub.position
+            if position >= last:
+                continue
+            if now is not None and sub.expires_at is not None and sub.expires_at <= now:
+                sub.socket.lose_room(self.room_id, "access_expired", "Your guest access to this room has ended.")
+                continue
+            sub.position = last
+            if position < first:
+                sub.socket.send_event(whole)
+            else:                           # joined in the middle of the batch (rare)
+                sub.socket.send_event(OutBatch(tuple(out for seq, out in batch if seq > position)))
 
     # catching up from the log --------------------------------------------------------------------
     def request_fill(self) -> None:
@@ -159,9 +184,9 @@ class RoomFeed:
                     events = await self.hub.services.log.read(session, self.room_id, position, PAGE)
                 if not events:
                     break
-                for event in events:
-                    sub.socket.send_event(OutFrame(event_frame(event.envelope)))
-                    position = event.seq
+                for chunk in _chunks([OutFrame(event_frame(event.envelope)) for event in events]):
+                    sub.socket.send_event(chunk)
+                position = events[-1].seq
                 await self.hub.wait_roomy(sub.socket)
             sub.position = position
             self.subs.add(sub)
@@ -217,3 +242,17 @@ class RoomFeed:
             sub.socket.send_ephemeral(OutFrame(frame("presence", room=self.room_id, online=online)))
         except Exception as exc:
             log.warning("presence of room %s not sent: %s", self.room_id, exc)
+
+
+def _chunks(frames: list[OutFrame]) -> list[Outgoing]:
+    """A backlog page as a few writes of at most about BATCH_BYTES each."""
+    chunks: list[Outgoing] = []
+    start = size = 0
+    for i, out in enumerate(frames):
+        size += out.size
+        if size >= BATCH_BYTES or i == len(frames) - 1:
+            part = tuple(frames[start:i + 1])
+            chunks.append(part[0] if len(part) == 1 else OutBatch(part))
+            start, size = i + 1, 0
+    return chunks
+

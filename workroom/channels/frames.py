@@ -64,3 +64,28 @@ class OutFrame:
                 head = struct.pack("!BBQ", 0x81, 127, n)
             wire = self._wire = head + payload
         return wire
+
+    @property
+    def parts(self) -> tuple["OutFrame", ...]:
+        return (self,)
+
+
+class OutBatch:
+    """Consecutive event frames that reach a socket together: one write of all their wire bytes,
+    joined once per process (a socket that fell behind by a few events catches up in one write)."""
+
+    __slots__ = ("parts", "size", "_wire")
+
+    def __init__(self, parts: tuple[OutFrame, ...]) -> None:
+        self.parts = parts
+        self.size = sum(part.size for part in parts)
+        self._wire: bytes | None = None
+
+    @property
+    def wire(self) -> bytes:
+        if self._wire is None:
+            self._wire = b"".join(part.wire for part in self.parts)
+        return self._wire
+
+
+Outgoing = OutFrame | OutBatch

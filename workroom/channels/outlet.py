@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from starlette.types import Send
 
-from workroom.channels.frames import OutFrame
+from workroom.channels.frames import Outgoing
 
 try:
     from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -27,10 +27,10 @@ except ImportError:  # another server: every frame goes through ASGI
 
 
 class Outlet(Protocol):
-    def try_write(self, frame: OutFrame) -> bool:
+    def try_write(self, frame: Outgoing) -> bool:
         """Write now without waiting; False when the caller must queue the frame and `write` it."""
 
-    async def write(self, frame: OutFrame) -> None:
+    async def write(self, frame: Outgoing) -> None:
         """Write, waiting until the connection can take it."""
 
 
@@ -40,11 +40,12 @@ class AsgiOutlet:
     def __init__(self, send: Send) -> None:
         self._send = send
 
-    def try_write(self, frame: OutFrame) -> bool:
+    def try_write(self, frame: Outgoing) -> bool:
         return False
 
-    async def write(self, frame: OutFrame) -> None:
-        await self._send({"type": "websocket.send", "text": frame.text})
+    async def write(self, frame: Outgoing) -> None:
+        for part in frame.parts:
+            await self._send({"type": "websocket.send", "text": part.text})
 
 
 class UvicornOutlet:
@@ -57,7 +58,7 @@ class UvicornOutlet:
         if protocol.handshake_complete:
             protocol.request = protocol.response = None
 
-    def try_write(self, frame: OutFrame) -> bool:
+    def try_write(self, frame: Outgoing) -> bool:
         protocol = self._protocol
         conn = protocol.conn
         if conn.state is not State.OPEN or protocol.close_sent or protocol.transport.is_closing():
@@ -65,13 +66,14 @@ class UvicornOutlet:
         if not protocol.writable.is_set():
             return False       # above the high-water mark: queue it
         if conn.extensions:    # permessage-deflate negotiated: compressed per socket
-            conn.send_text(frame.text.encode())
+            for part in frame.parts:
+                conn.send_text(part.text.encode())
             protocol.transport.write(b"".join(conn.data_to_send()))
         else:
             protocol.transport.write(frame.wire)
         return True
 
-    async def write(self, frame: OutFrame) -> None:
+    async def write(self, frame: Outgoing) -> None:
         await self._protocol.writable.wait()
         self.try_write(frame)
 

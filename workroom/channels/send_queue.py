@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from workroom.channels.frames import OutFrame
+from workroom.channels.frames import Outgoing
 
 
 class SendQueue:
@@ -23,13 +23,13 @@ class SendQueue:
         self.peak_bytes = 0
         self.dropped_ephemeral = 0
         self.overflowed = False
-        self._frames: deque[OutFrame] | None = None
+        self._frames: deque[Outgoing] | None = None
 
     @property
     def ephemeral_limit(self) -> int:
         return self.limit // 4
 
-    def put(self, frame: OutFrame, *, ephemeral: bool = False) -> bool:
+    def put(self, frame: Outgoing, *, ephemeral: bool = False) -> bool:
         """Queue a frame; False when the socket has fallen too far behind (close it with 4008)."""
         if self.overflowed:
             return False
@@ -50,7 +50,7 @@ class SendQueue:
             self.peak_bytes = self.bytes
         return True
 
-    def pop(self) -> OutFrame | None:
+    def pop(self) -> Outgoing | None:
         """The next frame to write; None when there is none (or the queue overflowed)."""
         frames = self._frames
         if not frames:

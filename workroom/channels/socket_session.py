@@ -17,7 +17,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from workroom.accounts import Account
 from workroom.channels.feed import Subscription
-from workroom.channels.frames import OutFrame, error_frame, frame
+from workroom.channels.frames import OutFrame, Outgoing, error_frame, frame
 from workroom.channels.hub import Hub
 from workroom.channels.outlet import Outlet
 from workroom.channels.send_queue import SendQueue
@@ -74,7 +74,7 @@ class SocketSession:
         return self.queue.bytes
 
     # what the feeds call -------------------------------------------------------------------------
-    def send_event(self, frame: OutFrame) -> None:
+    def send_event(self, frame: Outgoing) -> None:
         if self._drain is None and self.outlet.try_write(frame):
             return
         if not self.queue.put(frame):
