@@ -25,6 +25,7 @@ from workroom.clock import isoformat
 from workroom.errors import ApiError, conflict, forbidden, invalid, not_found
 from workroom.ids import new_id
 from workroom.rooms.access import Seat, require_service, seat, seat_from, seat_query
+from workroom.rooms.event_rows import row_writes
 from workroom.rooms.log import SYSTEM, Actor, StoredEvent, lock_room
 from workroom.rooms.models import Room
 from workroom.services import Services, Tx
@@ -119,27 +120,26 @@ async def fund(services: Services, account: Account, room_id: str, milestone_id:
         result = await services.payment_gateway.charge(payment.id, payment.amount, payment.currency, method)
         payment.gateway_ref = result.reference
         if result.status == "completed":
-            event = await _complete_funding(tx, services, room, milestone, payment, the_seat.actor, source=source,
-                                            client_id=client_id)
-        else:
-            milestone.state, milestone.payment_id = "pending", payment.id
-            event = await services.log.append(tx, room, "milestone.funding_pending", the_seat.actor,
-                                              money(milestone, room, payment=payment.id, method=method),
-                                              source=source, client_id=client_id)
-        tx.session.add(payment)  # added last, so one flush at commit writes it with the milestone
-        return event
+            return await _complete_funding(tx, services, room, milestone, payment, the_seat.actor, source=source,
+                                           client_id=client_id)
+        milestone.state, milestone.payment_id = "pending", payment.id
+        return await services.log.append(tx, room, "milestone.funding_pending", the_seat.actor,
+                                         money(milestone, room, payment=payment.id, method=method),
+                                         source=source, client_id=client_id, also=row_writes(payment, milestone))
 
 
 async def _complete_funding(tx: Tx, services: Services, room: Room, milestone: Milestone, payment: GatewayPayment,
                             actor: Actor, *, source: str, client_id: str | None = None) -> StoredEvent:
     payment.status, payment.completed_at = "completed", tx.now
-    event = await services.log.append(tx, room, "milestone.funded", actor,
-                                      money(milestone, room, payment.amount, payment=payment.id),
-                                      source=source, client_id=client_id)
-    await ledger.post(tx, room.id, f"{milestone.id}:funding:{payment.id}", ledger.FUNDING,
-                      ledger.funding_postings(milestone.id, payment.amount), event=event)
+    data = money(milestone, room, payment.amount, payment=payment.id)
     milestone.funded_amount += payment.amount
     milestone.state, milestone.payment_id = "funded", payment.id
+    # The payment (new, or loaded when the gateway verifies it later) and the milestone are written
+    # with the event; the ledger entry right after it.
+    event = await services.log.append(tx, room, "milestone.funded", actor, data, source=source, client_id=client_id,
+                                      also=row_writes(payment, milestone))
+    await ledger.post(tx, room.id, f"{milestone.id}:funding:{payment.id}", ledger.FUNDING,
+                      ledger.funding_postings(milestone.id, payment.amount), event=event)
     return event
 
 
@@ -239,13 +239,13 @@ async def release_money(tx: Tx, services: Services, room: Room, milestone: Miles
     assert 0 < amount <= milestone.in_escrow, (amount, milestone.in_escrow)
     fee = ledger.fee_for(amount, services.policy.service_fee_percent)
     remaining = milestone.in_escrow - amount
-    event = await services.log.append(tx, room, "milestone.released", actor, money(
-        milestone, room, amount, fee=fee, net=amount - fee, remaining=remaining, reason=reason),
-        source=source, client_id=client_id)
-    await ledger.post(tx, room.id, f"{milestone.id}:release:{milestone.released_amount}", ledger.RELEASE,
-                      ledger.release_postings(milestone.id, amount, fee), event=event)
+    data = money(milestone, room, amount, fee=fee, net=amount - fee, remaining=remaining, reason=reason)
+    key = f"{milestone.id}:release:{milestone.released_amount}"
     milestone.released_amount += amount
     await _settle(tx, services, milestone, "paid")
+    event = await services.log.append(tx, room, "milestone.released", actor, data, source=source, client_id=client_id,
+                                      also=row_writes(milestone))
+    await ledger.post(tx, room.id, key, ledger.RELEASE, ledger.release_postings(milestone.id, amount, fee), event=event)
     return event
 
 
@@ -255,12 +255,13 @@ async def refund_money(tx: Tx, services: Services, room: Room, milestone: Milest
     a dispute's outcome). The caller holds the room lock and has checked who may."""
     assert 0 < amount <= milestone.in_escrow, (amount, milestone.in_escrow)
     remaining = milestone.in_escrow - amount
-    event = await services.log.append(tx, room, "milestone.refunded", actor, money(
-        milestone, room, amount, remaining=remaining, reason=reason, note=why), source=source, client_id=client_id)
-    await ledger.post(tx, room.id, f"{milestone.id}:refund:{milestone.refunded_amount}", ledger.REFUND,
-                      ledger.refund_postings(milestone.id, amount), event=event)
+    data = money(milestone, room, amount, remaining=remaining, reason=reason, note=why)
+    key = f"{milestone.id}:refund:{milestone.refunded_amount}"
     milestone.refunded_amount += amount
     await _settle(tx, services, milestone, "void")
+    event = await services.log.append(tx, room, "milestone.refunded", actor, data, source=source, client_id=client_id,
+                                      also=row_writes(milestone))
+    await ledger.post(tx, room.id, key, ledger.REFUND, ledger.refund_postings(milestone.id, amount), event=event)
     return event
 
 

@@ -24,13 +24,13 @@ def _queue_event_mail_statement() -> "Insert":
     """INSERT … SELECT with the event row's parameters: the database picks the recipients and
     writes their rows, so the room's members never travel to Python on the write path."""
     members, accounts, outbox = Member.__table__, Account.__table__, OutboxMail.__table__
-    now = bindparam("at", type_=UTCDateTime())
+    now = bindparam("event_at", type_=UTCDateTime())
     recipients = (
-        select(literal("event", String()), members.c.room_id, bindparam("seq", type_=Integer()), accounts.c.id,
+        select(literal("event", String()), members.c.room_id, bindparam("event_seq", type_=Integer()), accounts.c.id,
                accounts.c.email, now, literal("pending", String()), bindparam("send_at", type_=UTCDateTime()),
                literal(0, Integer()))
         .join_from(members, accounts, accounts.c.id == members.c.account_id)
-        .where(members.c.room_id == bindparam("room_id"), accounts.c.id != bindparam("actor_id"),
+        .where(members.c.room_id == bindparam("event_room_id"), accounts.c.id != bindparam("event_actor_id"),
                accounts.c.kind != "service", members.c.email_notifications.is_(True),
                members.c.removed_at.is_(None), or_(members.c.expires_at.is_(None), members.c.expires_at > now))
         .order_by(members.c.id))

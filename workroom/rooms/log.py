@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Sequence
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -64,20 +64,25 @@ AppendHook = Callable[["Tx", Room, StoredEvent], Awaitable[None]]
 
 # The hot path's statements, built once: Core on the tables, so no ORM unit of work runs per event.
 _events, _rooms = Event.__table__, Room.__table__
-_inserted = (insert(_events).values({column.name: bindparam(column.name, type_=column.type) for column in _events.c})
-             .returning(_events.c.room_id, _events.c.seq, _events.c.hash, _events.c.at).cte("inserted"))
-_MOVE_HEAD = update(_rooms).where(_rooms.c.id == bindparam("room_id")).values(
-    head_seq=bindparam("seq"), head_hash=bindparam("hash"), last_event_at=bindparam("at", type_=_rooms.c.last_event_at.type))
+# The event row's parameters are named `event_<column>`: an UPDATE compiled with parameters named
+# like one of its table's columns would set that column too.
+_insert_event = insert(_events).values({column.name: bindparam(f"event_{column.name}", type_=column.type)
+                                        for column in _events.c})
+_inserted = _insert_event.returning(_events.c.room_id, _events.c.seq, _events.c.hash, _events.c.at).cte("inserted")
+_MOVE_HEAD = update(_rooms).where(_rooms.c.id == bindparam("event_room_id")).values(
+    head_seq=bindparam("event_seq"), head_hash=bindparam("event_hash"),
+    last_event_at=bindparam("event_at", type_=_rooms.c.last_event_at.type))
 
 
 @dataclass(frozen=True)
 class EventWrite:
     """Rows that follow from a new event's row alone (the email outbox's, say), written with the
-    event in its transaction. `statement` is a Core INSERT … SELECT, UPDATE or DELETE whose
-    parameters are the event row's columns (`room_id`, `seq`, `type`, `at`, `actor_id`, `source`,
-    `client_id`, `envelope`, `prev_hash`, `hash`) and the ones `extra` computes from that row (named
-    apart from them and from other writes'). It must not read the events table: on PostgreSQL it
-    runs in the event's own statement, which sees the database as it was just before."""
+    event in its transaction. `statement` is a Core INSERT, UPDATE or DELETE whose parameters are
+    the event row's columns as `event_<column>` (`event_room_id`, `event_seq`, `event_type`,
+    `event_at`, `event_actor_id`, ...) and the ones `extra` computes from the row (keyed by column),
+    named apart from those and from other writes' and from every column name. It must not read the
+    events table: on PostgreSQL it runs in the event's own statement, which sees the database as it
+    was just before."""
 
     statement: Any
     extra: Callable[[dict[str, Any]], dict[str, Any]] = lambda row: {}
@@ -91,7 +96,7 @@ def store_event_statements(dialect: str, writes: list[Any]) -> tuple[Any, ...]:
         return (update(_rooms).where(_rooms.c.id == _inserted.c.room_id)
                 .values(head_seq=_inserted.c.seq, head_hash=_inserted.c.hash, last_event_at=_inserted.c.at)
                 .add_cte(_inserted, *(write.cte(f"write_{n}") for n, write in enumerate(writes))),)
-    return (insert(_events), _MOVE_HEAD, *writes)
+    return (_insert_event, _MOVE_HEAD, *writes)
 
 
 FIND_REPEAT = select(_events.c.room_id, _events.c.seq, _events.c.type, _events.c.actor_id, _events.c.envelope).where(
@@ -152,9 +157,11 @@ class RoomLog:
         *,
         source: str,
         client_id: str | None = None,
+        also: Sequence[EventWrite] = (),
     ) -> StoredEvent:
         """Store one event, with the `writes` that follow from it, then run the hooks. The caller holds
-        the room lock (`lock_room`) and has checked `find_repeat`."""
+        the room lock (`lock_room`) and has checked `find_repeat`. `also`: writes that belong with
+        this one event (a money movement's milestone and payment rows, see `workroom.rooms.event_rows`)."""
         if source not in SOURCES:
             raise ValueError(f"unknown source {source!r}")
         seq = room.head_seq + 1
@@ -167,10 +174,13 @@ class RoomLog:
         await tx.session.flush()
         row = {"room_id": room.id, "seq": seq, "type": type, "at": tx.now, "actor_id": actor.id, "source": source,
                "client_id": client_id or None, "envelope": envelope, "prev_hash": room.head_hash, "hash": digest}
-        params = dict(row)
-        for write in self.writes:
+        params = {f"event_{column}": value for column, value in row.items()}
+        for write in (*self.writes, *also):
             params.update(write.extra(row))
-        for statement in self._store_statements(tx.session.bind.dialect.name):  # type: ignore[union-attr]
+        dialect = tx.session.bind.dialect.name  # type: ignore[union-attr]
+        statements = (store_event_statements(dialect, [write.statement for write in (*self.writes, *also)])
+                      if also else self._store_statements(dialect))
+        for statement in statements:
             await tx.session.execute(statement, params)
         # The loaded room now matches its row, without the ORM writing it again.
         for name, value in (("head_seq", seq), ("head_hash", digest), ("last_event_at", tx.now)):
