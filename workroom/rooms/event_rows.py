@@ -4,9 +4,10 @@ the unit of work's flush."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, inspect, insert, update
+from sqlalchemy import Table, bindparam, inspect, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from workroom.rooms.log import EventWrite
@@ -19,27 +20,37 @@ def row_write(obj: Any) -> EventWrite | None:
     same transaction. Its parameters are named `<table>_<column>`, so one event may write one row
     of each table."""
     state = inspect(obj)
-    mapper, table = state.mapper, state.mapper.local_table
-    keys = [prop.key for prop in mapper.column_attrs]  # attribute key = column name in every model here
+    mapper = state.mapper
+    columns = {prop.key for prop in mapper.column_attrs}  # attribute key = column name in every model here
+    if state.transient:
+        values = {key: value for key, value in state.dict.items() if key in columns}
+        statement = _statement(mapper.local_table, tuple(values), new=True)
+    else:
+        changed = [key for key in columns.difference(state.unmodified) if state.attrs[key].history.added]
+        if not changed:
+            return None
+        values = {key: state.dict[key] for key in sorted(changed)}
+        for key, value in values.items():
+            set_committed_value(obj, key, value)
+        statement = _statement(mapper.local_table, tuple(values), new=False)
+        values.update({f"key_{column.name}": value
+                       for column, value in zip(mapper.primary_key, mapper.primary_key_from_instance(obj))})
+    params = {f"{mapper.local_table.name}_{column}": value for column, value in values.items()}
+    return EventWrite(statement, lambda event: params)
+
+
+@lru_cache(maxsize=256)
+def _statement(table: Table, columns: tuple[str, ...], *, new: bool) -> Any:
+    """The INSERT, or the UPDATE by primary key, of these columns; built once per shape, so its
+    cache key is too."""
 
     def param(column: str) -> Any:
         return bindparam(f"{table.name}_{column}", type_=table.c[column.removeprefix("key_")].type)
 
-    if state.transient:
-        values = {key: state.dict[key] for key in keys if key in state.dict}
-        statement = insert(table).values({column: param(column) for column in values})
-    else:
-        values = {key: state.attrs[key].history.added[0] for key in keys if state.attrs[key].history.added}
-        if not values:
-            return None
-        for key, value in values.items():
-            set_committed_value(obj, key, value)
-        identity = dict(zip((column.name for column in mapper.primary_key), mapper.primary_key_from_instance(obj)))
-        statement = (update(table).where(*(table.c[column] == param(f"key_{column}") for column in identity))
-                     .values({column: param(column) for column in values}))
-        values.update({f"key_{column}": value for column, value in identity.items()})
-    params = {f"{table.name}_{column}": value for column, value in values.items()}
-    return EventWrite(statement, lambda event: params)
+    values = {column: param(column) for column in columns}
+    if new:
+        return insert(table).values(values)
+    return update(table).where(*(column == param(f"key_{column.name}") for column in table.primary_key)).values(values)
 
 
 def row_writes(*objs: Any) -> list[EventWrite]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Sequence
 
 from sqlalchemy import bindparam, insert, select, update
@@ -88,10 +89,12 @@ class EventWrite:
     extra: Callable[[dict[str, Any]], dict[str, Any]] = lambda row: {}
 
 
-def store_event_statements(dialect: str, writes: list[Any]) -> tuple[Any, ...]:
+@lru_cache(maxsize=256)
+def store_event_statements(dialect: str, writes: tuple[Any, ...]) -> tuple[Any, ...]:
     """What stores one event: its row, the room's head moved to it, and the `EventWrite`s, all with
     the same parameters. PostgreSQL does it in one round trip (data-modifying WITHs, which run
-    whether or not the outer statement reads them); SQLite, which has no such WITH, runs each."""
+    whether or not the outer statement reads them); SQLite, which has no such WITH, runs each.
+    Built once per set of writes, so that the statements' cache keys are too."""
     if dialect == "postgresql":
         return (update(_rooms).where(_rooms.c.id == _inserted.c.room_id)
                 .values(head_seq=_inserted.c.seq, head_hash=_inserted.c.hash, last_event_at=_inserted.c.at)
@@ -127,17 +130,10 @@ class RoomLog:
     def __init__(self) -> None:
         self.hooks: list[AppendHook] = []
         self.writes: list[EventWrite] = []
-        self._statements: dict[str, tuple[Any, ...]] = {}
 
     def add_write(self, write: EventWrite) -> None:
         """Write `write`'s rows with every event from now on (see `EventWrite`)."""
         self.writes.append(write)
-        self._statements.clear()
-
-    def _store_statements(self, dialect: str) -> tuple[Any, ...]:
-        if dialect not in self._statements:
-            self._statements[dialect] = store_event_statements(dialect, [write.statement for write in self.writes])
-        return self._statements[dialect]
 
     async def find_repeat(self, tx: "Tx", room_id: str, actor_id: str, client_id: str | None) -> StoredEvent | None:
         """The event an earlier request with this `client_id` stored, if any."""
@@ -178,9 +174,7 @@ class RoomLog:
         for write in (*self.writes, *also):
             params.update(write.extra(row))
         dialect = tx.session.bind.dialect.name  # type: ignore[union-attr]
-        statements = (store_event_statements(dialect, [write.statement for write in (*self.writes, *also)])
-                      if also else self._store_statements(dialect))
-        for statement in statements:
+        for statement in store_event_statements(dialect, tuple(write.statement for write in (*self.writes, *also))):
             await tx.session.execute(statement, params)
         # The loaded room now matches its row, without the ORM writing it again.
         for name, value in (("head_seq", seq), ("head_hash", digest), ("last_event_at", tx.now)):
