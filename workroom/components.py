@@ -1,4 +1,4 @@
-"""Each package installs its timer handlers and log hooks on the running services here, so the
+"""Each package installs its timer handlers and room-log writes on the running services here, so the
 hub, the email bridge and billing stay unaware of each other."""
 
 from __future__ import annotations

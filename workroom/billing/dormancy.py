@@ -9,7 +9,7 @@ released at once, younger requests are released 30 days after they were made (th
 auto-release timer), and milestones with no request are refunded. Disputed milestones stay frozen.
 
 Activity is a room event of the types below by a person (not the system's own automatic
-releases and refunds), seen by a room-log hook in the transaction that stores it. Release requests never count: the procedure exists to settle escrow whose client has
+releases and refunds), recorded by a room-log write with the event that is it. Release requests never count: the procedure exists to settle escrow whose client has
 gone quiet, and a freelancer asking again and again must not keep the money frozen (the rules'
 own outcomes presuppose requests younger than 30 days on day 74). During dormancy, the activity
 that leaves it (a terms change request or acceptance, a release, a cancellation request) starts
@@ -21,14 +21,14 @@ each time it fires and moves itself to the next date."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import String, bindparam, func, or_, select, update
 
 from workroom.billing import ledger, milestones
 from workroom.billing.models import EscrowWatch, Milestone
 from workroom.clock import isoformat
-from workroom.rooms.log import SYSTEM, StoredEvent, lock_room
+from workroom.rooms.log import SYSTEM, EventWrite, StoredEvent, lock_room
 from workroom.rooms.models import Room
 
 from workroom.timers import Timer
@@ -66,25 +66,17 @@ async def dormant_date(tx: "Tx", services: "Services", room_id: str, watch: Escr
 
 
 _watch = EscrowWatch.__table__
-# Record activity now, in one round trip; the stage it returns says whether more is to do.
-TOUCH = (update(_watch).where(_watch.c.room_id == bindparam("watched_room"))
-         .values(last_activity_at=bindparam("now", type_=_watch.c.last_activity_at.type))
+_type = bindparam("event_type", type_=String())
+# Every person's activity is recorded with its event, in the event's own round trip (an EventWrite);
+# the stage it returns says whether there is more to do. Only fixed-price rooms have a watch.
+TOUCH = (update(_watch)
+         .where(_watch.c.room_id == bindparam("event_room_id", type_=String()),
+                bindparam("event_actor_id", type_=String()) != SYSTEM.id,
+                # comparisons rather than IN (list), which would be rendered anew for every event
+                or_(*(_type == kind for kind in sorted(ACTIVITY)),
+                    *(_type.startswith(prefix) for prefix in DISPUTE_STEP_PREFIXES)))
+         .values(last_activity_at=bindparam("event_at", type_=_watch.c.last_activity_at.type))
          .returning(_watch.c.stage, _watch.c.stage_at))
-
-
-async def _touch(tx: "Tx", room_id: str, *, rearm: bool) -> EscrowWatch | None:
-    """Record activity now. None while the room is active with its check armed and `rearm` is not
-    asked for: the common case, which needs nothing else (activity only moves the dormant date
-    later, and the armed check re-computes it when it fires). Otherwise the watch, created if the
-    room had none."""
-    touched = (await tx.session.execute(TOUCH, {"watched_room": room_id, "now": tx.now})).first()
-    if touched is not None and touched.stage == "active" and touched.stage_at is not None and not rearm:
-        return None
-    watch = await tx.session.get(EscrowWatch, room_id, populate_existing=True)
-    if watch is None:
-        watch = EscrowWatch(room_id=room_id, stage="active", last_activity_at=tx.now)
-        tx.session.add(watch)
-    return watch
 
 
 async def arm(tx: "Tx", services: "Services", room_id: str, due: datetime) -> None:
@@ -104,13 +96,19 @@ def install(services: "Services") -> None:
     step = policy.dormant_freelancer_notice_after
     settle_step = policy.dormant_settle_after - policy.dormant_freelancer_notice_after
 
-    async def on_append(tx: "Tx", room: Room, event: StoredEvent) -> None:
+    async def on_touched(tx: "Tx", room: Room, event: StoredEvent, touched: dict[str, Any] | None) -> None:
         if room.kind != "fixed" or event.actor_id == SYSTEM.id or not is_activity(event.type):
             return  # only people's actions are activity; automatic releases and refunds are not
-        # A terms change may move the last milestone date earlier: it always re-arms.
-        watch = await _touch(tx, room.id, rearm=event.type.startswith("terms."))
-        if watch is None:
+        # The common case needs nothing else: the room is active with its check armed (activity only
+        # moves the dormant date later, and the armed check re-computes it when it fires). A terms
+        # change may move the last milestone date earlier: it always re-arms.
+        if (touched is not None and touched["stage"] == "active" and touched["stage_at"] is not None
+                and not event.type.startswith("terms.")):
             return
+        watch = await tx.session.get(EscrowWatch, room.id, populate_existing=True)
+        if watch is None:
+            watch = EscrowWatch(room_id=room.id, stage="active", last_activity_at=tx.now)
+            tx.session.add(watch)
         if watch.stage != "active" and event.type not in LEAVES_DORMANCY:
             watch.stage_at = tx.now  # still dormant: this step's 7-day wait starts again
             await arm(tx, services, room.id, tx.now + (step if watch.stage == "dormant" else settle_step))
@@ -172,7 +170,7 @@ def install(services: "Services") -> None:
         if watch.stage_at is not None:
             await arm(tx, services, room.id, watch.stage_at)
 
-    services.log.hooks.append(on_append)
+    services.log.add_write(EventWrite(TOUCH, then=on_touched))
     services.timers.handlers[TIMER] = on_timer
 
 

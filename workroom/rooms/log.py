@@ -1,9 +1,9 @@
 """The room log: append-only, gapless per-room `seq`, each event hash-chained to the one before.
 
 `RoomLog.append` is the only writer of the `events` table. It runs inside the caller's
-transaction, under the room's row lock, writes the registered `EventWrite`s (the outbox rows) with
-the event, in the same round trip on PostgreSQL, and then calls the registered hooks (activity
-marks), all in that same transaction so they commit or vanish together with the event."""
+transaction, under the room's row lock, and writes the registered `EventWrite`s (the email
+outbox's rows, dormancy's activity mark) with the event, in the same round trip on PostgreSQL, then
+runs their follow-ups: all in that same transaction, so they commit or vanish with the event."""
 
 from __future__ import annotations
 
@@ -61,8 +61,6 @@ class StoredEvent:
         return cls(row.room_id, row.seq, row.type, row.actor_id, row.envelope, replayed)
 
 
-AppendHook = Callable[["Tx", Room, StoredEvent], Awaitable[None]]
-
 # The hot path's statements, built once: Core on the tables, so no ORM unit of work runs per event.
 _events, _rooms = Event.__table__, Room.__table__
 # The event row's parameters are named `event_<column>`: an UPDATE compiled with parameters named
@@ -83,23 +81,47 @@ class EventWrite:
     `event_at`, `event_actor_id`, ...) and the ones `extra` computes from the row (keyed by column),
     named apart from those and from other writes' and from every column name. It must not read the
     events table: on PostgreSQL it runs in the event's own statement, which sees the database as it
-    was just before."""
+    was just before. With RETURNING, `then` gets the row it returned (None when it wrote none), in
+    the event's transaction, right after the event is stored."""
 
     statement: Any
     extra: Callable[[dict[str, Any]], dict[str, Any]] = lambda row: {}
+    then: Callable[["Tx", Room, StoredEvent, dict[str, Any] | None], Awaitable[None]] | None = None
 
 
 @lru_cache(maxsize=256)
 def store_event_statements(dialect: str, writes: tuple[Any, ...]) -> tuple[Any, ...]:
     """What stores one event: its row, the room's head moved to it, and the `EventWrite`s, all with
     the same parameters. PostgreSQL does it in one round trip (data-modifying WITHs, which run
-    whether or not the outer statement reads them); SQLite, which has no such WITH, runs each.
-    Built once per set of writes, so that the statements' cache keys are too."""
+    whether or not the outer statement reads them; what a write returns comes back as
+    `write_<n>_<column>`); SQLite, which has no such WITH, runs each. Built once per set of writes,
+    so that the statements' cache keys are too."""
+    if dialect != "postgresql":
+        return (_insert_event, _MOVE_HEAD, *writes)
+    ctes = [write.cte(f"write_{n}") for n, write in enumerate(writes)]
+    statement = (update(_rooms).where(_rooms.c.id == _inserted.c.room_id)
+                 .values(head_seq=_inserted.c.seq, head_hash=_inserted.c.hash, last_event_at=_inserted.c.at)
+                 .add_cte(_inserted, *ctes))
+    returned = [select(column).scalar_subquery().label(f"write_{n}_{column.name}")
+                for n, cte in enumerate(ctes) for column in cte.c]
+    return (statement.returning(*returned) if returned else statement,)
+
+
+async def _store(tx: "Tx", writes: tuple["EventWrite", ...], params: dict[str, Any]) -> list[dict[str, Any] | None]:
+    """Run `store_event_statements`; what each write returned (None: nothing)."""
+    dialect = tx.session.bind.dialect.name  # type: ignore[union-attr]
+    statements = store_event_statements(dialect, tuple(write.statement for write in writes))
     if dialect == "postgresql":
-        return (update(_rooms).where(_rooms.c.id == _inserted.c.room_id)
-                .values(head_seq=_inserted.c.seq, head_hash=_inserted.c.hash, last_event_at=_inserted.c.at)
-                .add_cte(_inserted, *(write.cte(f"write_{n}") for n, write in enumerate(writes))),)
-    return (_insert_event, _MOVE_HEAD, *writes)
+        result = await tx.session.execute(statements[0], params)
+        row = result.first()._mapping if result.returns_rows else {}  # type: ignore[union-attr]
+        returned = []
+        for n, write in enumerate(writes):
+            values = {column.name: row.get(f"write_{n}_{column.name}") for column in write.statement.exported_columns}
+            returned.append(values if any(value is not None for value in values.values()) else None)
+        return returned
+    results = [await tx.session.execute(statement, params) for statement in statements]
+    return [dict(first._mapping) if result.returns_rows and (first := result.first()) is not None else None
+            for result in results[2:]]
 
 
 FIND_REPEAT = select(_events.c.room_id, _events.c.seq, _events.c.type, _events.c.actor_id, _events.c.envelope).where(
@@ -128,7 +150,6 @@ async def lock_room(tx: "Tx", room_id: str) -> Room:
 
 class RoomLog:
     def __init__(self) -> None:
-        self.hooks: list[AppendHook] = []
         self.writes: list[EventWrite] = []
 
     def add_write(self, write: EventWrite) -> None:
@@ -155,7 +176,7 @@ class RoomLog:
         client_id: str | None = None,
         also: Sequence[EventWrite] = (),
     ) -> StoredEvent:
-        """Store one event, with the `writes` that follow from it, then run the hooks. The caller holds
+        """Store one event with the `writes` that follow from it, then their follow-ups. The caller holds
         the room lock (`lock_room`) and has checked `find_repeat`. `also`: writes that belong with
         this one event (a money movement's milestone and payment rows, see `workroom.rooms.event_rows`)."""
         if source not in SOURCES:
@@ -166,23 +187,23 @@ class RoomLog:
             "actor": actor.as_dict(), "source": source, "data": data,
         })
         digest = chain_hash(room.head_hash, envelope)
-        # What the caller changed through the ORM is written first: hooks read the database.
+        # What the caller changed through the ORM is written first: the writes read the database.
         await tx.session.flush()
         row = {"room_id": room.id, "seq": seq, "type": type, "at": tx.now, "actor_id": actor.id, "source": source,
                "client_id": client_id or None, "envelope": envelope, "prev_hash": room.head_hash, "hash": digest}
         params = {f"event_{column}": value for column, value in row.items()}
-        for write in (*self.writes, *also):
+        writes = (*self.writes, *also)
+        for write in writes:
             params.update(write.extra(row))
-        dialect = tx.session.bind.dialect.name  # type: ignore[union-attr]
-        for statement in store_event_statements(dialect, tuple(write.statement for write in (*self.writes, *also))):
-            await tx.session.execute(statement, params)
+        returned = await _store(tx, writes, params)
         # The loaded room now matches its row, without the ORM writing it again.
         for name, value in (("head_seq", seq), ("head_hash", digest), ("last_event_at", tx.now)):
             set_committed_value(room, name, value)
         stored = StoredEvent(room.id, seq, type, actor.id, envelope)
         tx.events.append(stored)
-        for hook in self.hooks:
-            await hook(tx, room, stored)
+        for write, written in zip(writes, returned):
+            if write.then is not None:
+                await write.then(tx, room, stored, written)
         return stored
 
     async def read(self, session: Any, room_id: str, since: int, limit: int) -> list[StoredEvent]:
