@@ -11,8 +11,11 @@ from workroom.services import Services
 async def _post(services: Services, room_id: str, key: str, kind: str, postings: list[tuple[str, int]]) -> int:
     async with services.transaction() as tx:
         room = await lock_room(tx, room_id)
-        event = await services.log.append(tx, room, "test.money_moved", SYSTEM, {"key": key}, source="system")
-        return await ledger.post(tx, room_id, key, kind, postings, event=event)
+        await services.log.append(tx, room, "test.money_moved", SYSTEM, {"key": key}, source="system",
+                                  also=[ledger.entry(room, key, kind, postings)])
+        entry = await ledger.find(tx, room_id, key)
+        assert entry is not None
+        return entry
 
 
 async def test_entries_balance_and_keys_move_money_once(api: Api, services: Services) -> None:

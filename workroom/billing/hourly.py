@@ -159,14 +159,14 @@ async def approve(services: Services, account: Account, room_id: str, invoice_id
         payment.status, payment.completed_at, payment.gateway_ref = "completed", tx.now, result.reference
         fee = ledger.fee_for(due, services.policy.service_fee_percent)
         invoice.state = "disputed" if invoice.disputed_seconds else "paid"
-        event = await services.log.append(tx, room, "invoice.paid", the_seat.actor, {
+        entry = ledger.entry(room, f"{invoice.id}:payment:{invoice.paid_amount}", ledger.HOURLY_PAYMENT,
+                             ledger.hourly_payment_postings(due, fee))
+        invoice.paid_amount += due
+        return await services.log.append(tx, room, "invoice.paid", the_seat.actor, {
             "invoice": invoice.id, "amount": due, "fee": fee, "net": due - fee, "currency": room.currency,
             "payment": payment.id, "withdrawn_dispute_hours": round(withdrawn / 3600, 2),
-            "disputed_hours": round(invoice.disputed_seconds / 3600, 2)}, source=source, client_id=client_id)
-        await ledger.post(tx, room_id, f"{invoice.id}:payment:{invoice.paid_amount}", ledger.HOURLY_PAYMENT,
-                          ledger.hourly_payment_postings(due, fee), event=event)
-        invoice.paid_amount += due
-        return event
+            "disputed_hours": round(invoice.disputed_seconds / 3600, 2)}, source=source, client_id=client_id,
+            also=[entry])
 
 
 async def dispute(services: Services, account: Account, room_id: str, invoice_id: str, hours: float, why: str, *,

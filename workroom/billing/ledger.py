@@ -8,17 +8,19 @@ whole job always sums to zero. Only the outside world (`client`, `platform_expen
 its balance is what came in from it.
 
 Rules for callers:
-- Post inside a `Tx`, holding the room's lock (`seat(..., lock=True)` or `lock_room`), right after
-  appending the room event that explains the money (`event=`): entry and event commit together.
+- Write an entry with the room event that explains the money (`ledger.entry`, given to
+  `RoomLog.append(..., also=...)`), holding the room's lock (`seat(..., lock=True)` or
+  `lock_room`): entry and event commit together.
 - Give each entry an idempotency key that names the one movement (`m_3:release:2`, `case_9:credit`).
-  Posting a key again returns the first entry and writes nothing, so a retried request or a timer
-  that fires twice moves money once. Reusing a key for different postings raises `KeyReused`.
+  Writing a key again writes nothing, so a retried request or a timer that fires twice moves
+  money once. Reusing a key for different postings raises `KeyReused`.
 - Amounts are integers in the room's currency's minor units. Balances are always sums of postings;
   nothing caches them.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Iterable, Sequence
@@ -30,7 +32,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from workroom.billing.models import LedgerEntry, LedgerPosting
 from workroom.clock import isoformat
-from workroom.rooms.log import StoredEvent
+from workroom.rooms.log import EventWrite, StoredEvent
 from workroom.rooms.models import Room
 
 if TYPE_CHECKING:
@@ -116,71 +118,80 @@ def check_balanced(postings: Sequence[Posting]) -> None:
 
 
 _entries, _postings = LedgerEntry.__table__, LedgerPosting.__table__
-# The hot path's statements, built once as Core on the tables (no ORM unit of work per entry).
-# The claim inserts the entry unless an earlier try wrote one with this key. PostgreSQL writes
-# the postings in the same round trip (a data-modifying WITH; no rows when the key was taken);
-# SQLite, which has no such WITH, inserts them after a successful claim.
-_ENTRY_COLUMNS = ("room_id", "key", "kind", "currency", "milestone_id", "event_seq", "at", "memo")
-_claimed = (postgresql_insert(_entries).values({name: bindparam(name, type_=_entries.c[name].type)
-                                                for name in _ENTRY_COLUMNS})
-            .on_conflict_do_nothing(index_elements=["room_id", "key"]).returning(_entries.c.id).cte("claimed"))
-_posting = (func.unnest(bindparam("accounts", type_=ARRAY(String())), bindparam("amounts", type_=ARRAY(Integer())))
+# An entry is written with the event that explains it (an EventWrite: `event_seq`, `event_at` are
+# the event's), its parameters named `ledger_<field>`. The claim inserts the entry unless an earlier
+# try wrote one with this key; the postings go in only when the claim did. PostgreSQL does both in
+# the event's own statement (the postings read the claimed row from a WITH); SQLite, which has no
+# data-modifying WITH, in two statements, the postings finding the entry this event claimed.
+_entry_values = {"room_id": bindparam("ledger_room_id", type_=String()), "key": bindparam("ledger_key", type_=String()),
+                 "kind": bindparam("ledger_kind", type_=String()), "currency": bindparam("ledger_currency", type_=String()),
+                 "milestone_id": bindparam("ledger_milestone_id", type_=String()),
+                 "event_seq": bindparam("event_seq", type_=Integer()),
+                 "at": bindparam("event_at", type_=_entries.c.at.type), "memo": bindparam("ledger_memo", type_=String())}
+_claimed = (postgresql_insert(_entries).values(_entry_values)
+            .on_conflict_do_nothing(index_elements=["room_id", "key"]).returning(_entries.c.id).cte("ledger_claimed"))
+_posting = (func.unnest(bindparam("ledger_accounts", type_=ARRAY(String())),
+                        bindparam("ledger_amounts", type_=ARRAY(Integer())))
             .table_valued("account", "amount").render_derived().alias("posting"))
-POST_ENTRY_POSTGRESQL = (
+WRITE_ENTRY = (
     sa_insert(_postings).from_select(
         ["entry_id", "room_id", "account", "amount", "at"],
-        select(_claimed.c.id, bindparam("room_id", type_=String()), _posting.c.account, _posting.c.amount,
-               bindparam("at", type_=_postings.c.at.type)).select_from(_claimed).join(_posting, true()))
+        select(_claimed.c.id, _entry_values["room_id"], _posting.c.account, _posting.c.amount, _entry_values["at"])
+        .select_from(_claimed).join(_posting, true()))
     .returning(_postings.c.entry_id).add_cte(_claimed))
-CLAIM_KEY_SQLITE = sqlite_insert(_entries).on_conflict_do_nothing(index_elements=["room_id", "key"]).returning(
-    _entries.c.id)
+_item = func.json_each(bindparam("ledger_postings_json", type_=String())).table_valued("key", "value").alias("item")
+WRITE_ENTRY_SQLITE = (
+    sqlite_insert(_entries).values(_entry_values).on_conflict_do_nothing(index_elements=["room_id", "key"]),
+    sa_insert(_postings).from_select(
+        ["entry_id", "room_id", "account", "amount", "at"],
+        select(_entries.c.id, _entries.c.room_id, func.json_extract(_item.c.value, "$[0]"),
+               func.json_extract(_item.c.value, "$[1]"), _entries.c.at)
+        .select_from(_entries).join(_item, true())
+        .where(_entries.c.room_id == _entry_values["room_id"], _entries.c.key == _entry_values["key"],
+               _entries.c.event_seq == _entry_values["event_seq"])
+        .order_by(_item.c.key))
+    .returning(_postings.c.entry_id))
 FIND_ENTRY = select(_entries.c.id).where(_entries.c.room_id == bindparam("room_id"), _entries.c.key == bindparam("key"))
-INSERT_POSTINGS = sa_insert(_postings)
 
 
 async def find(tx: "Tx", room_id: str, key: str) -> int | None:
-    """The id of the entry an earlier try with this idempotency key wrote, if any."""
+    """The id of the entry written with this idempotency key, if any."""
     return await tx.session.scalar(FIND_ENTRY, {"room_id": room_id, "key": key})
 
 
-async def post(tx: "Tx", room_id: str, key: str, kind: str, postings: Sequence[Posting], *,
-               event: StoredEvent, milestone_id: str | None = None, memo: str | None = None) -> int:
-    """Write one balanced entry in the caller's transaction, explained by `event` (appended in this
-    same transaction); returns the entry's id. Idempotent per (room, key): a repeat returns the
-    first entry's id and writes nothing. `milestone_id` defaults to the one milestone whose escrow
-    the postings touch.
+def entry(room: Room, key: str, kind: str, postings: Sequence[Posting], *, milestone_id: str | None = None,
+          memo: str | None = None) -> EventWrite:
+    """One balanced entry, written with the room event that explains it, in its transaction:
+    `services.log.append(tx, room, ..., also=[ledger.entry(room, key, kind, postings)])` (one entry
+    per event). Idempotent per (room, key): when an earlier try wrote this key, nothing is written
+    (`KeyReused` when that entry moved other postings). `milestone_id` defaults to the one milestone
+    whose escrow the postings touch.
 
-    Example (support's courtesy credit, after appending its `case.credited` event):
-        await ledger.post(tx, room.id, f"{case.id}:credit", ledger.CREDIT, ledger.credit_postings(500), event=event)
+    Example (support's courtesy credit):
+        credit = ledger.entry(room, f"{case.id}:credit", ledger.CREDIT, ledger.credit_postings(500))
+        await services.log.append(tx, room, "case.credit_granted", actor, data, also=[credit])
     """
     check_balanced(postings)
     if kind not in KINDS:
         raise ValueError(f"unknown entry kind {kind!r}")
-    room = await tx.session.get(Room, room_id)  # in the session already: the caller holds its lock
-    assert room is not None, room_id
     if milestone_id is None:  # an entry that touches one milestone's escrow is about that milestone
         touched = {account[len(ESCROW_PREFIX):] for account, _ in postings if is_escrow(account)}
         milestone_id = touched.pop() if len(touched) == 1 else None
-    entry = {"room_id": room_id, "key": key, "kind": kind, "currency": room.currency, "milestone_id": milestone_id,
-             "event_seq": event.seq, "at": tx.now, "memo": memo}
-    if tx.session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
-        entry_id = (await tx.session.execute(POST_ENTRY_POSTGRESQL, {
-            **entry, "accounts": [account for account, _ in postings],
-            "amounts": [amount for _, amount in postings]})).scalar()
-    else:
-        entry_id = await tx.session.scalar(CLAIM_KEY_SQLITE, entry)
-        if entry_id is not None:
-            await tx.session.execute(INSERT_POSTINGS, [
-                {"entry_id": entry_id, "room_id": room_id, "account": account, "amount": amount, "at": tx.now}
-                for account, amount in postings])
-    if entry_id is None:  # the key was taken: an earlier try wrote this entry
-        existing = await find(tx, room_id, key)
+    params = {"ledger_room_id": room.id, "ledger_key": key, "ledger_kind": kind, "ledger_currency": room.currency,
+              "ledger_milestone_id": milestone_id, "ledger_memo": memo,
+              "ledger_accounts": [account for account, _ in postings], "ledger_amounts": [amount for _, amount in postings],
+              "ledger_postings_json": json.dumps(list(postings))}
+
+    async def if_key_was_taken(tx: "Tx", room: Room, event: StoredEvent, written: dict[str, object] | None) -> None:
+        if written is not None:
+            return
+        existing = await find(tx, room.id, key)  # an earlier try wrote this entry: it must be this one
         assert existing is not None
         earlier = await entry_postings(tx.session, existing)
         if sorted(earlier) != sorted(postings):
             raise KeyReused(f"idempotency key {key!r} already moved {earlier}, not {list(postings)}")
-        return existing
-    return entry_id
+
+    return EventWrite(WRITE_ENTRY, lambda event: params, if_key_was_taken, split=WRITE_ENTRY_SQLITE)
 
 
 async def entry_postings(session: "AsyncSession", entry_id: int) -> list[Posting]:

@@ -134,13 +134,12 @@ async def _complete_funding(tx: Tx, services: Services, room: Room, milestone: M
     data = money(milestone, room, payment.amount, payment=payment.id)
     milestone.funded_amount += payment.amount
     milestone.state, milestone.payment_id = "funded", payment.id
-    # The payment (new, or loaded when the gateway verifies it later) and the milestone are written
-    # with the event; the ledger entry right after it.
-    event = await services.log.append(tx, room, "milestone.funded", actor, data, source=source, client_id=client_id,
-                                      also=row_writes(payment, milestone))
-    await ledger.post(tx, room.id, f"{milestone.id}:funding:{payment.id}", ledger.FUNDING,
-                      ledger.funding_postings(milestone.id, payment.amount), event=event)
-    return event
+    # The payment (new, or loaded when the gateway verifies it later), the milestone and the ledger
+    # entry are written with the event.
+    entry = ledger.entry(room, f"{milestone.id}:funding:{payment.id}", ledger.FUNDING,
+                         ledger.funding_postings(milestone.id, payment.amount))
+    return await services.log.append(tx, room, "milestone.funded", actor, data, source=source, client_id=client_id,
+                                     also=[*row_writes(payment, milestone), entry])
 
 
 async def payment_verified(services: Services, account: Account, payment_id: str) -> GatewayPayment:
@@ -240,13 +239,12 @@ async def release_money(tx: Tx, services: Services, room: Room, milestone: Miles
     fee = ledger.fee_for(amount, services.policy.service_fee_percent)
     remaining = milestone.in_escrow - amount
     data = money(milestone, room, amount, fee=fee, net=amount - fee, remaining=remaining, reason=reason)
-    key = f"{milestone.id}:release:{milestone.released_amount}"
+    entry = ledger.entry(room, f"{milestone.id}:release:{milestone.released_amount}", ledger.RELEASE,
+                         ledger.release_postings(milestone.id, amount, fee))
     milestone.released_amount += amount
     await _settle(tx, services, milestone, "paid")
-    event = await services.log.append(tx, room, "milestone.released", actor, data, source=source, client_id=client_id,
-                                      also=row_writes(milestone))
-    await ledger.post(tx, room.id, key, ledger.RELEASE, ledger.release_postings(milestone.id, amount, fee), event=event)
-    return event
+    return await services.log.append(tx, room, "milestone.released", actor, data, source=source, client_id=client_id,
+                                     also=[*row_writes(milestone), entry])
 
 
 async def refund_money(tx: Tx, services: Services, room: Room, milestone: Milestone, amount: int, actor: Actor, *,
@@ -256,13 +254,12 @@ async def refund_money(tx: Tx, services: Services, room: Room, milestone: Milest
     assert 0 < amount <= milestone.in_escrow, (amount, milestone.in_escrow)
     remaining = milestone.in_escrow - amount
     data = money(milestone, room, amount, remaining=remaining, reason=reason, note=why)
-    key = f"{milestone.id}:refund:{milestone.refunded_amount}"
+    entry = ledger.entry(room, f"{milestone.id}:refund:{milestone.refunded_amount}", ledger.REFUND,
+                         ledger.refund_postings(milestone.id, amount))
     milestone.refunded_amount += amount
     await _settle(tx, services, milestone, "void")
-    event = await services.log.append(tx, room, "milestone.refunded", actor, data, source=source, client_id=client_id,
-                                      also=row_writes(milestone))
-    await ledger.post(tx, room.id, key, ledger.REFUND, ledger.refund_postings(milestone.id, amount), event=event)
-    return event
+    return await services.log.append(tx, room, "milestone.refunded", actor, data, source=source, client_id=client_id,
+                                     also=[*row_writes(milestone), entry])
 
 
 async def _settle(tx: Tx, services: Services, milestone: Milestone, invoice_state: str) -> None:

@@ -81,47 +81,51 @@ class EventWrite:
     `event_at`, `event_actor_id`, ...) and the ones `extra` computes from the row (keyed by column),
     named apart from those and from other writes' and from every column name. It must not read the
     events table: on PostgreSQL it runs in the event's own statement, which sees the database as it
-    was just before. With RETURNING, `then` gets the row it returned (None when it wrote none), in
-    the event's transaction, right after the event is stored."""
+    was just before. With RETURNING, `then` gets the (first) row it returned (None when it wrote
+    none), in the event's transaction, right after the event is stored. `split` is the same write
+    as several statements, for SQLite, which has no data-modifying WITH (`then` gets the last one's
+    row); they run after the event's row."""
 
     statement: Any
     extra: Callable[[dict[str, Any]], dict[str, Any]] = lambda row: {}
     then: Callable[["Tx", Room, StoredEvent, dict[str, Any] | None], Awaitable[None]] | None = None
+    split: tuple[Any, ...] = ()
 
 
 @lru_cache(maxsize=256)
-def store_event_statements(dialect: str, writes: tuple[Any, ...]) -> tuple[Any, ...]:
-    """What stores one event: its row, the room's head moved to it, and the `EventWrite`s, all with
-    the same parameters. PostgreSQL does it in one round trip (data-modifying WITHs, which run
-    whether or not the outer statement reads them; what a write returns comes back as
-    `write_<n>_<column>`); SQLite, which has no such WITH, runs each. Built once per set of writes,
-    so that the statements' cache keys are too."""
-    if dialect != "postgresql":
-        return (_insert_event, _MOVE_HEAD, *writes)
+def store_event_statement(writes: tuple[Any, ...]) -> Any:
+    """PostgreSQL stores one event in one round trip: its row, the room's head moved to it, and the
+    `EventWrite`s' statements as data-modifying WITHs (which run whether or not the outer statement
+    reads them), all with the same parameters; the first row each write returns comes back as
+    `write_<n>_<column>`. Built once per set of writes, so that its cache key is too."""
     ctes = [write.cte(f"write_{n}") for n, write in enumerate(writes)]
     statement = (update(_rooms).where(_rooms.c.id == _inserted.c.room_id)
                  .values(head_seq=_inserted.c.seq, head_hash=_inserted.c.hash, last_event_at=_inserted.c.at)
                  .add_cte(_inserted, *ctes))
-    returned = [select(column).scalar_subquery().label(f"write_{n}_{column.name}")
+    returned = [select(column).limit(1).scalar_subquery().label(f"write_{n}_{column.name}")
                 for n, cte in enumerate(ctes) for column in cte.c]
-    return (statement.returning(*returned) if returned else statement,)
+    return statement.returning(*returned) if returned else statement
 
 
 async def _store(tx: "Tx", writes: tuple["EventWrite", ...], params: dict[str, Any]) -> list[dict[str, Any] | None]:
-    """Run `store_event_statements`; what each write returned (None: nothing)."""
-    dialect = tx.session.bind.dialect.name  # type: ignore[union-attr]
-    statements = store_event_statements(dialect, tuple(write.statement for write in writes))
-    if dialect == "postgresql":
-        result = await tx.session.execute(statements[0], params)
+    """Store the event and its writes; what each write returned (None: nothing)."""
+    if tx.session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
+        result = await tx.session.execute(store_event_statement(tuple(write.statement for write in writes)), params)
         row = result.first()._mapping if result.returns_rows else {}  # type: ignore[union-attr]
         returned = []
         for n, write in enumerate(writes):
             values = {column.name: row.get(f"write_{n}_{column.name}") for column in write.statement.exported_columns}
             returned.append(values if any(value is not None for value in values.values()) else None)
         return returned
-    results = [await tx.session.execute(statement, params) for statement in statements]
-    return [dict(first._mapping) if result.returns_rows and (first := result.first()) is not None else None
-            for result in results[2:]]
+    await tx.session.execute(_insert_event, params)  # SQLite: a statement each
+    await tx.session.execute(_MOVE_HEAD, params)
+    returned = []
+    for write in writes:
+        for statement in write.split or (write.statement,):
+            result = await tx.session.execute(statement, params)
+        first = result.first() if result.returns_rows else None
+        returned.append(dict(first._mapping) if first is not None else None)
+    return returned
 
 
 FIND_REPEAT = select(_events.c.room_id, _events.c.seq, _events.c.type, _events.c.actor_id, _events.c.envelope).where(

@@ -218,14 +218,13 @@ async def grant_credit(services: Services, agent: Account, case_id: str, amount:
             approval.used_at = tx.now
         case.credits_granted += 1
         client = await room_party(tx, room.id, "client")
-        event = await services.log.append(tx, room, "case.credit_granted", cs.seat.actor, {
+        entry = ledger.entry(room, f"{case.id}:credit:{case.credits_granted}", ledger.CREDIT,
+                             ledger.credit_postings(amount), memo=f"courtesy credit, case {case.id}")
+        return await services.log.append(tx, room, "case.credit_granted", cs.seat.actor, {
             "case": case.id, "amount": amount, "currency": room.currency, "suggested": suggested,
             "to": {"id": client.id, "name": client.name, "role": "client"},
             "approval": approval.id if approval else None,
-        }, source=source, client_id=client_id)
-        await ledger.post(tx, room.id, f"{case.id}:credit:{case.credits_granted}", ledger.CREDIT,
-                          ledger.credit_postings(amount), event=event, memo=f"courtesy credit, case {case.id}")
-        return event
+        }, source=source, client_id=client_id, also=[entry])
 
 
 async def release_contact_details(services: Services, agent: Account, case_id: str, party: str, *,
