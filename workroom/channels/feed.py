@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from workroom.channels.frames import OutBatch, OutFrame, Outgoing, event_frame, frame
+from workroom.channels.reads import reading
 
 if TYPE_CHECKING:
     from workroom.channels.hub import Hub
@@ -148,8 +149,8 @@ class RoomFeed:
         try:
             for _ in range(10_000):  # bounded: each round reads one page or drains pending
                 self.fill_again = False
-                async with self.hub.services.db.sessions() as session:
-                    events = await self.hub.services.log.read(session, self.room_id, self.delivered, PAGE)
+                async with reading(self.hub.services) as tx:
+                    events = await self.hub.services.log.read(tx.session, self.room_id, self.delivered, PAGE)
                 for event in events:
                     if event.seq == self.delivered + 1:
                         self._deliver(event.seq, event.envelope, None)
@@ -180,8 +181,8 @@ class RoomFeed:
             for _ in range(100_000):
                 if position >= self.delivered:
                     break
-                async with self.hub.services.db.sessions() as session:
-                    events = await self.hub.services.log.read(session, self.room_id, position, PAGE)
+                async with reading(self.hub.services) as tx:
+                    events = await self.hub.services.log.read(tx.session, self.room_id, position, PAGE)
                 if not events:
                     break
                 for chunk in _chunks([OutFrame(event_frame(event.envelope)) for event in events]):

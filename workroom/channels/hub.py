@@ -19,6 +19,7 @@ from workroom.channels.broker import RESUMED, room_channel
 from workroom.channels.feed import RoomFeed, Socket, Subscription
 from workroom.channels.frames import frame
 from workroom.channels.presence import MemoryPresence, Presence, RedisPresence
+from workroom.channels.reads import reading
 from workroom.errors import not_found
 from workroom.ids import new_id
 from workroom.rooms.models import Room
@@ -75,8 +76,8 @@ class Hub:
                 self.feeds[room_id] = feed          # buffers live events while it opens
                 try:
                     await self.broker.subscribe(room_channel(room_id))   # confirmed before the head is read
-                    async with self.services.db.sessions() as session:
-                        head = await session.scalar(select(Room.head_seq).where(Room.id == room_id))
+                    async with reading(self.services) as tx:
+                        head = await tx.session.scalar(select(Room.head_seq).where(Room.id == room_id))
                         if head is None:
                             raise not_found()
                         feed.opened(head)
@@ -224,8 +225,8 @@ class Hub:
             socket.check_expiry(now)
         rooms = [room_id for room_id, feed in self.feeds.items() if not feed.opening]
         if rooms:
-            async with self.services.db.sessions() as session:
-                heads = dict((await session.execute(
+            async with reading(self.services) as tx:
+                heads = dict((await tx.session.execute(
                     select(Room.id, Room.head_seq).where(Room.id.in_(rooms)))).all())
             for room_id, head in heads.items():
                 feed = self.feeds.get(room_id)

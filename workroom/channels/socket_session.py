@@ -20,6 +20,7 @@ from workroom.channels.feed import Subscription
 from workroom.channels.frames import OutFrame, Outgoing, error_frame, frame
 from workroom.channels.hub import Hub
 from workroom.channels.outlet import Outlet
+from workroom.channels.reads import reading
 from workroom.channels.send_queue import SendQueue
 from workroom.email_bridge.rate_limit import RateLimiter
 from workroom.clock import SystemClock
@@ -255,7 +256,7 @@ class SocketSession:
             raise ApiError(400, "unknown_op", "op must be one of subscribe, unsubscribe, post, typing, read, ping.")
 
     async def _subscribe(self, room_id: str, since: int | None, rid: Any) -> None:
-        async with self.services.transaction() as tx:
+        async with reading(self.services) as tx:
             the_seat = await seat(tx, room_id, _account_of(tx, self))
             head, expires_at, role = the_seat.room.head_seq, the_seat.member.expires_at, the_seat.role
         old = self.subs.pop(room_id, None)
@@ -287,7 +288,7 @@ class SocketSession:
         last = self.typed_at.get(room_id)
         if last is not None and now - last < TYPING_EVERY:
             return                          # a typist announces at most every 2 s
-        async with self.services.transaction() as tx:
+        async with reading(self.services) as tx:
             await seat(tx, room_id, _account_of(tx, self))
         self.typed_at[room_id] = now
         await self.hub.typing(room_id, self.actor)
@@ -295,7 +296,7 @@ class SocketSession:
     async def _read_marker(self, room_id: str, seq: int, rid: Any) -> None:
         account = _account_of(None, self)
         marker = await commands.mark_read(self.services, account, room_id, seq)
-        async with self.services.transaction() as tx:
+        async with reading(self.services) as tx:
             unread = (await commands.unread_counts(tx, account.id, [room_id])).get(room_id, 0)
         self.reply(frame("read", rid, room=room_id, seq=marker, unread=unread))
         # the account's other tabs, on any process, show the same count
