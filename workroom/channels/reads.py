@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 @asynccontextmanager
 async def reading(services: "Services") -> AsyncIterator[Tx]:
-    """A Tx for reads only: anything written in it is not committed."""
+    """A Tx for reads only. It is no transaction: on PostgreSQL each statement stands alone."""
     db = services.db
     if db.is_sqlite:
         async with db.sessions() as session:
