@@ -146,7 +146,8 @@ class LiveClient:
         self._changed = asyncio.Event()
 
     async def open(self, *, read: bool = True) -> "LiveClient":
-        self.ws = await connect(self.url, open_timeout=10, compression=None, max_size=2**24, **self.connect_kwargs)
+        kwargs = {"compression": None, **self.connect_kwargs}
+        self.ws = await connect(self.url, open_timeout=10, max_size=2**24, **kwargs)
         if read:
             self.start_reading()
         return self

@@ -204,18 +204,20 @@ async def test_a_socket_whose_token_expires_is_closed_with_4001(single: Cluster)
         await http.aclose()
 
 
-# "auto" is uvicorn's websockets-sansio protocol, whose transport the hub writes to directly;
+# "auto" is uvicorn's websockets-sansio protocol, whose transport the hub writes to directly
+# (frames compressed one by one for a client that negotiated permessage-deflate, as browsers do);
 # "websockets" (uvicorn's older protocol) takes the plain ASGI `send` path.
-@pytest.mark.parametrize("ws", ["auto", "websockets"])
+@pytest.mark.parametrize("ws,compression", [("auto", None), ("auto", "deflate"), ("websockets", None)])
 async def test_the_embedded_shape_sqlite_and_the_memory_broker_is_live(sqlite_dbs: Any, tmp_path: Path,
-                                                                        ws: str) -> None:
+                                                                        ws: str, compression: str | None) -> None:
     url = await asyncio.to_thread(sqlite_dbs.fresh)
     embedded = Cluster(url, tmp_path, with_redis=False)
     try:
         web = embedded.start_web("A", ws=ws)
         api, http = http_api(web)
         room = await api.room()
-        reader = await LiveClient(web.ws(room["freelancer"].token)).open()
+        reader = await LiveClient(web.ws(room["freelancer"].token), compression=compression).open()
+        assert reader.ws is not None and bool(reader.ws.protocol.extensions) == (compression is not None)
         writer = await LiveClient(web.ws(room["client"].token)).open()
         await reader.subscribe(room.id, since=0)
         await writer.subscribe(room.id, since=0)

@@ -131,10 +131,13 @@ class RoomFeed:
                 sub.socket.lose_room(self.room_id, "access_expired", "Your guest access to this room has ended.")
                 continue
             sub.position = last
-            if position < first:
-                sub.socket.send_event(whole)
-            else:                           # joined in the middle of the batch (rare)
-                sub.socket.send_event(OutBatch(tuple(out for seq, out in batch if seq > position)))
+            try:
+                if position < first:
+                    sub.socket.send_event(whole)
+                else:                       # joined in the middle of the batch (rare)
+                    sub.socket.send_event(OutBatch(tuple(out for seq, out in batch if seq > position)))
+            except Exception:               # one broken socket must not cost the others the batch
+                log.exception("writing to a socket in room %s failed", self.room_id)
 
     # catching up from the log --------------------------------------------------------------------
     def request_fill(self) -> None:

@@ -49,36 +49,43 @@ class AsgiOutlet:
 
 
 class UvicornOutlet:
-    __slots__ = ("_protocol",)
+    __slots__ = ("_protocol", "_transport", "_writable", "_conn", "_compressed")
 
     def __init__(self, protocol: Any) -> None:
+        # made once the socket is accepted: the transport, the connection and its extensions
+        # stay what they are for its life, so the hot path reads them from here
         self._protocol = protocol
+        self._transport = protocol.transport
+        self._writable = protocol.writable
+        self._conn = protocol.conn
+        self._compressed = bool(protocol.conn.extensions)   # permessage-deflate negotiated
         # The handshake's request and response (their headers are most of a connection's
         # memory after the handshake) are read only until the socket is accepted.
-        if protocol.handshake_complete:
-            protocol.request = protocol.response = None
+        protocol.request = protocol.response = None
 
     def try_write(self, frame: Outgoing) -> bool:
-        protocol = self._protocol
-        conn = protocol.conn
-        if conn.state is not State.OPEN or protocol.close_sent or protocol.transport.is_closing():
+        if self._protocol.close_sent or self._transport.is_closing():
             return True        # closing or gone: the frame is dropped and the reader sees the end
-        if not protocol.writable.is_set():
+        if not self._writable.is_set():
             return False       # above the high-water mark: queue it
-        if conn.extensions:    # permessage-deflate negotiated: compressed per socket
+        if self._compressed:   # compressed per socket
+            conn = self._conn
+            if conn.state is not State.OPEN:
+                return True
             for part in frame.parts:
                 conn.send_text(part.text.encode())
-            protocol.transport.write(b"".join(conn.data_to_send()))
+            self._transport.write(b"".join(conn.data_to_send()))
         else:
-            protocol.transport.write(frame.wire)
+            self._transport.write(frame.wire)
         return True
 
     async def write(self, frame: Outgoing) -> None:
-        await self._protocol.writable.wait()
+        await self._writable.wait()
         self.try_write(frame)
 
 
 def outlet_for(send: Send) -> Outlet:
+    """For an accepted socket."""
     protocol = getattr(send, "__self__", None)
     if WebSocketsSansIOProtocol is not None and isinstance(protocol, WebSocketsSansIOProtocol):
         return UvicornOutlet(protocol)
