@@ -25,7 +25,7 @@ from workroom.clock import isoformat
 from workroom.errors import ApiError, conflict, forbidden, invalid, not_found
 from workroom.ids import new_id
 from workroom.rooms.access import Seat, require_service, seat, seat_from, seat_query
-from workroom.rooms.event_rows import row_writes
+from workroom.rooms.event_rows import row_write
 from workroom.rooms.log import SYSTEM, Actor, StoredEvent, lock_room
 from workroom.rooms.models import Room
 from workroom.services import Services, Tx
@@ -122,24 +122,25 @@ async def fund(services: Services, account: Account, room_id: str, milestone_id:
         if result.status == "completed":
             return await _complete_funding(tx, services, room, milestone, payment, the_seat.actor, source=source,
                                            client_id=client_id)
-        milestone.state, milestone.payment_id = "pending", payment.id
         return await services.log.append(tx, room, "milestone.funding_pending", the_seat.actor,
                                          money(milestone, room, payment=payment.id, method=method),
-                                         source=source, client_id=client_id, also=row_writes(payment, milestone))
+                                         source=source, client_id=client_id, also=[
+                                             row_write(payment), row_write(milestone, state="pending",
+                                                                           payment_id=payment.id)])
 
 
 async def _complete_funding(tx: Tx, services: Services, room: Room, milestone: Milestone, payment: GatewayPayment,
                             actor: Actor, *, source: str, client_id: str | None = None) -> StoredEvent:
-    payment.status, payment.completed_at = "completed", tx.now
-    data = money(milestone, room, payment.amount, payment=payment.id)
-    milestone.funded_amount += payment.amount
-    milestone.state, milestone.payment_id = "funded", payment.id
     # The payment (new, or loaded when the gateway verifies it later), the milestone and the ledger
     # entry are written with the event.
-    entry = ledger.entry(room, f"{milestone.id}:funding:{payment.id}", ledger.FUNDING,
-                         ledger.funding_postings(milestone.id, payment.amount))
-    return await services.log.append(tx, room, "milestone.funded", actor, data, source=source, client_id=client_id,
-                                     also=[*row_writes(payment, milestone), entry])
+    also = [row_write(payment, status="completed", completed_at=tx.now),
+            row_write(milestone, funded_amount=milestone.funded_amount + payment.amount, state="funded",
+                      payment_id=payment.id),
+            ledger.entry(room, f"{milestone.id}:funding:{payment.id}", ledger.FUNDING,
+                         ledger.funding_postings(milestone.id, payment.amount))]
+    return await services.log.append(tx, room, "milestone.funded", actor,
+                                     money(milestone, room, payment.amount, payment=payment.id),
+                                     source=source, client_id=client_id, also=also)
 
 
 async def payment_verified(services: Services, account: Account, payment_id: str) -> GatewayPayment:
@@ -212,21 +213,28 @@ async def void_release(services: Services, account: Account, room_id: str, miles
             if milestone.state in ("disputed", "released", "refunded"):
                 require_state(milestone, ("release_requested",), "void the release request")
             raise conflict("no_release_request", f"There is no release request on \"{milestone.title}\" to void.")
-        await _close_request(tx, services, milestone, "void")
-        milestone.state = "funded"
+        _change(milestone, await _close_request(tx, services, milestone, "void"), state="funded")
         return await services.log.append(tx, the_seat.room, "milestone.release_voided", the_seat.actor,
                                          money(milestone, the_seat.room, milestone.in_escrow),
                                          source=source, client_id=client_id)
 
 
-async def _close_request(tx: Tx, services: Services, milestone: Milestone, invoice_state: str) -> None:
+async def _close_request(tx: Tx, services: Services, milestone: Milestone, invoice_state: str) -> dict[str, Any]:
+    """End the milestone's release request, if any: its timers and its invoice. Returns the
+    milestone's columns that change, for the caller to apply with its own."""
     if milestone.release_requested_at is not None:
         await release_deadlines.cancel(tx, services, milestone)
     if milestone.invoice_id is not None:
         invoice = await tx.session.get(Invoice, milestone.invoice_id)
         if invoice is not None and invoice.state == "issued":
             invoice.state = invoice_state
-    milestone.release_requested_at, milestone.overdue, milestone.invoice_id = None, False, None
+    return {"release_requested_at": None, "overdue": False, "invoice_id": None}
+
+
+def _change(milestone: Milestone, changes: dict[str, Any], **more: Any) -> None:
+    """Apply `_close_request`'s changes and the caller's own through the ORM (flushed at commit)."""
+    for name, value in {**changes, **more}.items():
+        setattr(milestone, name, value)
 
 
 # ---- money leaving escrow --------------------------------------------------------------------
@@ -241,10 +249,9 @@ async def release_money(tx: Tx, services: Services, room: Room, milestone: Miles
     data = money(milestone, room, amount, fee=fee, net=amount - fee, remaining=remaining, reason=reason)
     entry = ledger.entry(room, f"{milestone.id}:release:{milestone.released_amount}", ledger.RELEASE,
                          ledger.release_postings(milestone.id, amount, fee))
-    milestone.released_amount += amount
-    await _settle(tx, services, milestone, "paid")
+    changes = await _settle(tx, services, milestone, "paid", released_amount=milestone.released_amount + amount)
     return await services.log.append(tx, room, "milestone.released", actor, data, source=source, client_id=client_id,
-                                     also=[*row_writes(milestone), entry])
+                                     also=[row_write(milestone, **changes), entry])
 
 
 async def refund_money(tx: Tx, services: Services, room: Room, milestone: Milestone, amount: int, actor: Actor, *,
@@ -256,20 +263,23 @@ async def refund_money(tx: Tx, services: Services, room: Room, milestone: Milest
     data = money(milestone, room, amount, remaining=remaining, reason=reason, note=why)
     entry = ledger.entry(room, f"{milestone.id}:refund:{milestone.refunded_amount}", ledger.REFUND,
                          ledger.refund_postings(milestone.id, amount))
-    milestone.refunded_amount += amount
-    await _settle(tx, services, milestone, "void")
+    changes = await _settle(tx, services, milestone, "void", refunded_amount=milestone.refunded_amount + amount)
     return await services.log.append(tx, room, "milestone.refunded", actor, data, source=source, client_id=client_id,
-                                     also=[*row_writes(milestone), entry])
+                                     also=[row_write(milestone, **changes), entry])
 
 
-async def _settle(tx: Tx, services: Services, milestone: Milestone, invoice_state: str) -> None:
-    """After money left escrow: any release request and dispute are over; what is left stays funded."""
-    await _close_request(tx, services, milestone, invoice_state)
-    milestone.disputed_from = None
-    if milestone.in_escrow == 0:
-        milestone.state = "released" if milestone.released_amount > 0 else "refunded"
+async def _settle(tx: Tx, services: Services, milestone: Milestone, invoice_state: str,
+                  **moved: int) -> dict[str, Any]:
+    """After money left escrow (`moved`: the new released or refunded total): any release request
+    and dispute are over; what is left stays funded. Returns the milestone's columns that change."""
+    changes = {**await _close_request(tx, services, milestone, invoice_state), "disputed_from": None, **moved}
+    released = changes.get("released_amount", milestone.released_amount)
+    refunded = changes.get("refunded_amount", milestone.refunded_amount)
+    if milestone.funded_amount - released - refunded == 0:
+        changes["state"] = "released" if released > 0 else "refunded"
     else:
-        milestone.state = "funded"
+        changes["state"] = "funded"
+    return changes
 
 
 def _settlement_role(the_seat: Seat, milestone: Milestone, party: str, action: str) -> None:
@@ -341,9 +351,8 @@ async def dispute_in(tx: Tx, services: Services, room: Room, milestone: Mileston
                      source: str, client_id: str | None = None) -> StoredEvent:
     """Freeze the milestone: its release request's timers stop, and only a dispute's outcome
     (a release or refund) moves its money."""
-    milestone.disputed_from = milestone.state
-    await _close_request(tx, services, milestone, "void")
-    milestone.state = "disputed"
+    _change(milestone, await _close_request(tx, services, milestone, "void"), disputed_from=milestone.state,
+            state="disputed")
     return await services.log.append(tx, room, "milestone.disputed", actor,
                                       money(milestone, room, milestone.in_escrow, reason=why),
                                       source=source, client_id=client_id)

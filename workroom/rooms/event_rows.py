@@ -13,23 +13,26 @@ from sqlalchemy.orm.attributes import set_committed_value
 from workroom.rooms.log import EventWrite
 
 
-def row_write(obj: Any) -> EventWrite | None:
-    """An INSERT of `obj` when it is new (in no session), else an UPDATE by its primary key of the
-    columns changed since it was loaded (None when nothing changed). The changed attributes then
-    count as saved, so the session's flush does not write them again: the caller writes it in the
-    same transaction. Its parameters are named `<table>_<column>`, so one event may write one row
-    of each table."""
+def row_write(obj: Any, **changes: Any) -> EventWrite:
+    """`obj`'s row with `changes` applied, as a write for the event: an INSERT of it when it is new
+    (in no session), else an UPDATE by its primary key of the changed columns — `changes` and what
+    was assigned to it since it was loaded. Those then count as saved (so the session's flush has
+    nothing to write for it): the caller writes it in the same transaction. Its parameters are named
+    `<table>_<column>`, so one event may write one row of each table."""
     state = inspect(obj)
     mapper = state.mapper
     columns = {prop.key for prop in mapper.column_attrs}  # attribute key = column name in every model here
     if state.transient:
+        for key, value in changes.items():
+            setattr(obj, key, value)
         values = {key: value for key, value in state.dict.items() if key in columns}
         statement = _statement(mapper.local_table, tuple(values), new=True)
     else:
-        changed = [key for key in columns.difference(state.unmodified) if state.attrs[key].history.added]
-        if not changed:
-            return None
-        values = {key: state.dict[key] for key in sorted(changed)}
+        assigned = [key for key in columns.difference(state.unmodified) if state.attrs[key].history.added]
+        values = {key: state.dict[key] for key in assigned} | changes
+        if not values:
+            raise ValueError(f"nothing to write for {obj!r}")
+        values = {key: values[key] for key in sorted(values)}
         for key, value in values.items():
             set_committed_value(obj, key, value)
         statement = _statement(mapper.local_table, tuple(values), new=False)
@@ -51,8 +54,3 @@ def _statement(table: Table, columns: tuple[str, ...], *, new: bool) -> Any:
     if new:
         return insert(table).values(values)
     return update(table).where(*(column == param(f"key_{column.name}") for column in table.primary_key)).values(values)
-
-
-def row_writes(*objs: Any) -> list[EventWrite]:
-    """`row_write` of each object that has something to write."""
-    return [write for write in map(row_write, objs) if write is not None]
