@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, func, select
+from sqlalchemy import String, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -52,14 +52,19 @@ async def account_for_email(session: AsyncSession, email: str, name: str, now: d
     return account
 
 
+async def token_account(session: AsyncSession, sub: str, email: str) -> Account | None:
+    """The existing account a token names: by id, else by email; one query."""
+    return await session.scalar(
+        select(Account).where(or_(Account.id == sub, func.lower(Account.email) == normalize_email(email)))
+        .order_by(case((Account.id == sub, 0), else_=1)).limit(1))
+
+
 async def account_for_token(
     session: AsyncSession, sub: str, email: str, name: str, kind: str, now: datetime
 ) -> Account:
     """The token's account: by id, else by email (the marketplace vouches for it), else new.
     The token's role is authoritative for staff status, so a promoted agent needs no migration."""
-    account = await session.get(Account, sub)
-    if account is None:
-        account = await find_by_email(session, email)
+    account = await token_account(session, sub, email)
     if account is None:
         account = Account(id=sub, email=normalize_email(email), name=name, kind=kind, created_at=now)
         session.add(account)

@@ -12,8 +12,9 @@ import jwt
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from starlette.requests import HTTPConnection
 
-from workroom.accounts import KINDS, Account, account_for_token
+from workroom.accounts import KINDS, Account, account_for_token, token_account
 from workroom.errors import ApiError
+from workroom.reads import reading
 from workroom.services import Services
 
 SESSION_COOKIE = "workroom_session"
@@ -88,25 +89,32 @@ async def sign_in(conn: HTTPConnection, services: Services, *, allow_query_token
     token = header[7:].strip() if header.lower().startswith("bearer ") else None
     if token is None and allow_query_token:
         token = conn.query_params.get("token")
-    async with services.transaction() as tx:
-        if token:
-            claims = read_token(services.settings.secret, token, tx.now)
-            account = await account_for_token(tx.session, claims.sub, claims.email, claims.name, claims.role, tx.now)
-            assert claims.expires_at is not None
-            return SignedIn(account, claims.expires_at)
-        cookie = conn.cookies.get(SESSION_COOKIE)
-        if not cookie:
-            raise unauthenticated()
-        try:
-            account_id, signed_at = session_serializer(services.settings.secret).loads(
-                cookie, max_age=SESSION_MAX_AGE, return_timestamp=True)
-        except (BadSignature, SignatureExpired):
-            raise unauthenticated("Your session has ended; use your login link again.") from None
-        _check_same_origin(conn)
-        account = await tx.session.get(Account, account_id)
-        if account is None:
-            raise unauthenticated()
-        return SignedIn(account, signed_at + timedelta(seconds=SESSION_MAX_AGE))
+    if token:
+        claims = read_token(services.settings.secret, token, services.clock.now())
+        assert claims.expires_at is not None
+        # Nearly always the account exists as the token says: one read, no transaction. A new
+        # account, or a role that changes its kind, is written in a transaction.
+        async with reading(services) as tx:
+            account = await token_account(tx.session, claims.sub, claims.email)
+        if account is None or account.kind != claims.role:
+            async with services.transaction() as tx:
+                account = await account_for_token(tx.session, claims.sub, claims.email, claims.name, claims.role,
+                                                  tx.now)
+        return SignedIn(account, claims.expires_at)
+    cookie = conn.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        raise unauthenticated()
+    try:
+        account_id, signed_at = session_serializer(services.settings.secret).loads(
+            cookie, max_age=SESSION_MAX_AGE, return_timestamp=True)
+    except (BadSignature, SignatureExpired):
+        raise unauthenticated("Your session has ended; use your login link again.") from None
+    _check_same_origin(conn)
+    async with reading(services) as tx:
+        found = await tx.session.get(Account, account_id)
+    if found is None:
+        raise unauthenticated()
+    return SignedIn(found, signed_at + timedelta(seconds=SESSION_MAX_AGE))
 
 
 def _check_same_origin(conn: HTTPConnection) -> None:

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from workroom.channels.frames import OutBatch, OutFrame, Outgoing, event_frame, frame
-from workroom.channels.reads import reading
+from workroom.reads import reading
 
 if TYPE_CHECKING:
     from workroom.channels.hub import Hub

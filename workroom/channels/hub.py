@@ -19,7 +19,7 @@ from workroom.channels.broker import RESUMED, room_channel
 from workroom.channels.feed import RoomFeed, Socket, Subscription
 from workroom.channels.frames import frame
 from workroom.channels.presence import MemoryPresence, Presence, RedisPresence
-from workroom.channels.reads import reading
+from workroom.reads import reading
 from workroom.errors import not_found
 from workroom.ids import new_id
 from workroom.rooms.models import Room

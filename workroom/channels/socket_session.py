@@ -20,7 +20,7 @@ from workroom.channels.feed import Subscription
 from workroom.channels.frames import OutFrame, Outgoing, error_frame, frame
 from workroom.channels.hub import Hub
 from workroom.channels.outlet import Outlet
-from workroom.channels.reads import reading
+from workroom.reads import reading
 from workroom.channels.send_queue import SendQueue
 from workroom.email_bridge.rate_limit import RateLimiter
 from workroom.clock import SystemClock

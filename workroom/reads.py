@@ -1,7 +1,8 @@
-"""The hub's reads: one statement each (a subscribe's membership check, a room's head, a page of
-the log), so on PostgreSQL they run on an autocommit connection, without the `BEGIN` and
-`COMMIT`/`ROLLBACK` round trips a transaction adds around a single `SELECT` (a reconnecting
-crowd of sockets makes thousands of them). SQLite, in process, keeps ordinary sessions.
+"""Reads of one statement each (who a token or cookie belongs to, a subscribe's membership check,
+a room's head, a page of the log): on PostgreSQL they run on an autocommit connection, without
+the `BEGIN` and `COMMIT`/`ROLLBACK` round trips a transaction adds around a single `SELECT` (a
+reconnecting crowd of sockets makes thousands of them). SQLite, in process, keeps ordinary
+sessions.
 """
 
 from __future__ import annotations
