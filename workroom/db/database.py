@@ -65,9 +65,10 @@ def _serialize_sqlite_writers(engine: AsyncEngine) -> None:
 
 def _drop_closed_connections(engine: AsyncEngine) -> None:
     """A pooled connection the server closed (a restart, a cut network) is replaced at checkout.
-    asyncpg notices the closed socket by itself, so this costs no round trip, unlike a pre-ping
-    (`SELECT 1` before every transaction). A connection that dies later fails its statement, and
-    that disconnect error invalidates the whole pool, so the next transaction connects afresh."""
+    asyncpg notices the closed socket by itself, so this costs no round trip, unlike SQLAlchemy's
+    pre-ping (BEGIN, `;`, ROLLBACK before every transaction). A connection that dies later fails
+    its statement, and that disconnect error invalidates the whole pool, so the next transaction
+    connects afresh."""
 
     @event.listens_for(engine.sync_engine, "checkout")
     def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
