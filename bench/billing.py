@@ -41,12 +41,15 @@ async def _admin(sql: str) -> None:
         await conn.close()
 
 
-def _services(db: str, var: str) -> Any:
+def _services(db: str, var: str, tasks: int = 10) -> Any:
     from workroom.config import Settings
     from workroom.services import Services
 
+    # A pool as large as the tasks, as the ceiling's: a smaller one opens and closes its overflow
+    # connections throughout the run.
     settings = Settings.from_env({"DATABASE_URL": url_for(db), "WORKROOM_VAR_DIR": var,
-                                  "WORKROOM_SECRET": "bench-secret-" + "x" * 40})
+                                  "WORKROOM_SECRET": "bench-secret-" + "x" * 40,
+                                  "WORKROOM_DB_POOL_SIZE": str(tasks)})
     return Services(settings)
 
 
@@ -87,7 +90,7 @@ async def _billing_worker(db: str, var: str, share: list[tuple[str, str, list[st
     from workroom.accounts import Account
     from workroom.billing import milestones
 
-    services = _services(db, var)
+    services = _services(db, var, tasks)
     await services.start()
     try:
         async with services.transaction() as tx:

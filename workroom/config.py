@@ -69,6 +69,7 @@ class Settings:
     upload_dir: Path
     max_upload_bytes: int
     max_message_chars: int
+    db_pool_size: int
     max_title_chars: int
     max_page_size: int
     max_inbound_mail_bytes: int
@@ -137,6 +138,7 @@ class Settings:
             upload_dir=Path(env.get("WORKROOM_UPLOAD_DIR") or (var_dir / "uploads")).resolve(),
             max_upload_bytes=_int(env, "WORKROOM_MAX_UPLOAD_BYTES", 25 * 1024 * 1024, minimum=1),
             max_message_chars=_int(env, "WORKROOM_MAX_MESSAGE_CHARS", 20_000, minimum=1),
+            db_pool_size=_int(env, "WORKROOM_DB_POOL_SIZE", 10, minimum=1),
             max_title_chars=_int(env, "WORKROOM_MAX_TITLE_CHARS", 200, minimum=1),
             max_page_size=_int(env, "WORKROOM_MAX_PAGE_SIZE", 500, minimum=1),
             max_inbound_mail_bytes=_int(env, "WORKROOM_MAX_INBOUND_MAIL_BYTES", 30 * 1024 * 1024, minimum=1),

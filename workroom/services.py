@@ -39,7 +39,7 @@ class Services:
         self.settings = settings
         self.policy: Policy = policy_named(settings.policy)
         self.clock: Clock = clock or (TestClock() if settings.test_clock else SystemClock())
-        self.db = Database(settings.database_url)
+        self.db = Database(settings.database_url, pool_size=settings.db_pool_size)
         self.broker: Broker = broker or make_broker(settings)
         self.log = RoomLog()
         self.timers = Timers()
