@@ -87,6 +87,7 @@ async def test_no_test_clock_in_production(services: Services, tmp_path: Path) -
     ({"REDIS_URL": "http://localhost"}, "REDIS_URL"),
     ({"WORKROOM_MAX_UPLOAD_BYTES": "lots"}, "WORKROOM_MAX_UPLOAD_BYTES"),
     ({"WORKROOM_POLICY": "generous"}, "WORKROOM_POLICY"),
+    ({"WORKROOM_DB_POOL_SIZE": "0"}, "WORKROOM_DB_POOL_SIZE"),
     ({"WORKROOM_TEST_CLOCK": "maybe"}, "WORKROOM_TEST_CLOCK"),
     ({"WORKROOM_SECRET": "short"}, "WORKROOM_SECRET"),
     ({"DATABASE_URL": "postgresql+asyncpg://x/y"}, "WORKROOM_SECRET"),
