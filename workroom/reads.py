@@ -1,8 +1,8 @@
 """Reads of one statement each (who a token or cookie belongs to, a subscribe's membership check,
-a room's head, a page of the log): on PostgreSQL they run on an autocommit connection, without
-the `BEGIN` and `COMMIT`/`ROLLBACK` round trips a transaction adds around a single `SELECT` (a
-reconnecting crowd of sockets makes thousands of them). SQLite, in process, keeps ordinary
-sessions.
+a room's head, a page of the log, a reply token at RCPT) run on an autocommit connection: on
+PostgreSQL without the `BEGIN` and `COMMIT`/`ROLLBACK` round trips a transaction adds around a
+single `SELECT` (a reconnecting crowd of sockets makes thousands of them); on SQLite without
+`BEGIN IMMEDIATE`, so a read never queues behind a writer (WAL readers see the last commit).
 """
 
 from __future__ import annotations
@@ -20,13 +20,7 @@ if TYPE_CHECKING:
 
 @asynccontextmanager
 async def reading(services: "Services") -> AsyncIterator[Tx]:
-    """A Tx for reads only. It is no transaction: on PostgreSQL each statement stands alone."""
-    db = services.db
-    if db.is_sqlite:
-        async with db.sessions() as session:
-            yield Tx(session=session, now=services.clock.now())
-        return
-    async with db.engine.connect() as conn:
-        await conn.execution_options(isolation_level="AUTOCOMMIT")
+    """A Tx for reads only. It is no transaction: each statement stands alone."""
+    async with services.db.autocommit.connect() as conn:
         async with AsyncSession(bind=conn, expire_on_commit=False) as session:
             yield Tx(session=session, now=services.clock.now())

@@ -60,7 +60,7 @@ class Services:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
-        async with self.db.sessions() as session:
+        async with self.db.writing(), self.db.sessions() as session:
             async with session.begin():
                 tx = Tx(session=session, now=self.clock.now())
                 yield tx

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, AsyncIterator
 
 from sqlalchemy import event, exc, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -27,8 +29,20 @@ class Database:
         else:
             _drop_closed_connections(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        # Single-statement reads outside any transaction: on SQLite they take no write lock (see below).
+        # Reads outside any transaction (workroom/reads.py): on SQLite they take no write lock (see below).
         self.autocommit: AsyncEngine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._sqlite_writer = asyncio.Lock()
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[None]:
+        """Around every write transaction. SQLite has one writer: this process's writers queue here
+        and each starts the moment the one before commits, instead of waiting in SQLite's busy
+        handler, which sleeps in steps of up to 100 ms. PostgreSQL locks rows: nothing to do."""
+        if not self.is_sqlite:
+            yield
+            return
+        async with self._sqlite_writer:
+            yield
 
     @property
     def dialect(self) -> str:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from workroom.clock import Clock
+from workroom.reads import reading
 
 from . import addresses, tokens
 from .compose import MailIdentity
@@ -83,9 +84,8 @@ class InboundHandler:
             if token is None and normalized not in accepted_plain:
                 return NO_MAILBOX
             if token is not None and not self.known_tokens.has(token):
-                # Outside a transaction: on SQLite a read must not queue for the mail store's write lock.
-                async with self.services.db.autocommit.connect() as conn:
-                    if not await tokens.live_tokens(conn, [token]):
+                async with reading(self.services) as tx:
+                    if not await tokens.live_tokens(await tx.session.connection(), [token]):
                         return NO_MAILBOX
                 self.known_tokens.add(token)
             if token is not None:

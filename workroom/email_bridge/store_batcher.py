@@ -63,7 +63,7 @@ class StoreBatcher:
         # A Core statement on a bare connection: storing is on the path of every 250, and a
         # received mail is not a room event, so it needs neither the ORM session nor the broker.
         now = self.services.clock.now()
-        async with self.services.db.engine.begin() as conn:
+        async with self.services.db.writing(), self.services.db.engine.begin() as conn:
             live = await live_tokens(conn, [token for item in batch for token in item.must_be_live])
             kept = [item for item in batch if not item.must_be_live or live.intersection(item.must_be_live)]
             ids: dict[int, int] = {}
