@@ -163,6 +163,16 @@ async def test_a_read_on_one_tab_moves_the_unread_count_on_the_accounts_other_ta
         await someone_else.wait_for(lambda c: c.of_type("pong"))
         assert len(tab.of_type("read")) == 2 and len(other_process_tab.of_type("read")) == 2   # no echo
         assert not someone_else.of_type("read")      # another account's count is its own
+
+        # A read through HTTP (another client of the API) moves every tab's count as well.
+        await api.post(room, client, "one more")
+        await tab.wait_for(lambda c: "one more" in c.bodies.get(room.id, []))
+        newest = tab.events[room.id][-1]
+        answer = await api.ok("POST", f"/api/rooms/{room.id}/read", freelancer, json={"seq": newest})
+        assert answer == {"seq": newest, "unread": 0}
+        for each in (tab, same_process_tab, other_process_tab):
+            await each.wait_for(lambda c: len(c.of_type("read")) == 3)
+            assert (each.of_type("read")[-1]["seq"], each.of_type("read")[-1]["unread"]) == (newest, 0)
         for socket in everyone:
             await socket.close()
     finally:

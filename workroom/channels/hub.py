@@ -22,9 +22,11 @@ from workroom.channels.presence import MemoryPresence, Presence, RedisPresence
 from workroom.reads import reading
 from workroom.errors import not_found
 from workroom.ids import new_id
+from workroom.rooms import commands
 from workroom.rooms.models import Room
 
 if TYPE_CHECKING:
+    from workroom.accounts import Account
     from workroom.services import Services
 
 log = logging.getLogger(__name__)
@@ -157,10 +159,20 @@ class Hub:
         except Exception:
             pass  # typing is ephemeral: dropped while the broker is down
 
-    async def read_moved(self, room_id: str, account_id: str, origin: object, text: str) -> None:
-        """Tell the account's other sockets in the room, on every process, that a read marker
-        moved (their unread count follows); `origin`, which has its reply already, is left out."""
-        message = READ_SIGNAL + json.dumps({"account": account_id, "origin": f"{self.node}/{id(origin)}",
+    async def mark_read(self, account: "Account", room_id: str, seq: int,
+                        origin: object | None = None) -> tuple[int, int]:
+        """Move the account's read marker in the room (the `read` op and `POST …/read`); returns the
+        marker and the unread count, which the account's sockets, on every process, are told.
+        `origin`, the socket that asked, gets its own reply instead."""
+        marker = await commands.mark_read(self.services, account, room_id, seq)
+        async with reading(self.services) as tx:
+            unread = (await commands.unread_counts(tx, account.id, [room_id])).get(room_id, 0)
+        await self._read_moved(room_id, account.id, origin, frame("read", room=room_id, seq=marker, unread=unread))
+        return marker, unread
+
+    async def _read_moved(self, room_id: str, account_id: str, origin: object | None, text: str) -> None:
+        origin_key = f"{self.node}/{id(origin)}" if origin is not None else ""
+        message = READ_SIGNAL + json.dumps({"account": account_id, "origin": origin_key,
                                             "frame": text}, separators=(",", ":"))
         try:
             await self.broker.publish(room_channel(room_id), message)

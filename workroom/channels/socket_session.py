@@ -294,13 +294,8 @@ class SocketSession:
         await self.hub.typing(room_id, self.actor)
 
     async def _read_marker(self, room_id: str, seq: int, rid: Any) -> None:
-        account = _account_of(None, self)
-        marker = await commands.mark_read(self.services, account, room_id, seq)
-        async with reading(self.services) as tx:
-            unread = (await commands.unread_counts(tx, account.id, [room_id])).get(room_id, 0)
+        marker, unread = await self.hub.mark_read(_account_of(None, self), room_id, seq, origin=self)
         self.reply(frame("read", rid, room=room_id, seq=marker, unread=unread))
-        # the account's other tabs, on any process, show the same count
-        await self.hub.read_moved(room_id, self.account_id, self, frame("read", room=room_id, seq=marker, unread=unread))
 
 
 def _account_of(tx: Any, session: SocketSession) -> Account:

@@ -244,8 +244,10 @@ async def respond_to_meeting(request: Request, services: Services, account: Acco
 @signed_in
 async def mark_read(request: Request, services: Services, account: Account) -> Response:
     body = await json_body(request)
-    marker = await commands.mark_read(services, account, path_param(request, "room"), body.int("seq", minimum=0))
-    return ok({"seq": marker})
+    # Through the hub, so the account's open tabs show the new unread count too.
+    marker, unread = await request.app.state.hub.mark_read(account, path_param(request, "room"),
+                                                           body.int("seq", minimum=0))
+    return ok({"seq": marker, "unread": unread})
 
 
 @signed_in
