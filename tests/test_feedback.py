@@ -72,6 +72,30 @@ async def test_feedback_window_closed_on_day_61(api: Api) -> None:
     await refused(await feedback(api, room, room["freelancer"]), 409, "feedback_window_closed")
 
 
+async def cancelled(api: Api, room: RoomSetup) -> None:
+    await api.ok("POST", f"/api/rooms/{room.id}/cancel", room["client"], json={"reason": "Budget cut", "refund": 0})
+    await api.ok("POST", f"/api/rooms/{room.id}/cancel/confirm", room["freelancer"])
+
+
+async def test_a_job_cancelled_after_a_release_takes_end_of_job_feedback_for_60_days(api: Api) -> None:
+    room = await api.room()
+    await release_payment(api, room, 30000)
+    await cancelled(api, room)
+    view = await api.ok("GET", f"/api/rooms/{room.id}/feedback", room["client"])
+    assert view["eligibility"]["final"] == {"eligible": True, "unmet": []}
+    left = await feedback(api, room, room["client"], 3, "Good start, then our budget went.")
+    assert left.status_code == 201 and left.json()["data"]["kind"] == "final"
+    await advance(api, room, "P61D")
+    await refused(await feedback(api, room, room["freelancer"]), 409, "feedback_window_closed")
+
+
+async def test_a_job_cancelled_before_any_release_takes_no_feedback(api: Api) -> None:
+    room = await api.room()
+    await cancelled(api, room)
+    await refused(await feedback(api, room, room["client"]), 409, "no_payment_released")
+    await refused(await feedback(api, room, room["freelancer"]), 409, "no_payment_released")
+
+
 async def test_only_the_parties_leave_feedback(api: Api) -> None:
     room = await completed_with_release(api, team=True, support=True)
     await refused(await feedback(api, room, room["team"]), 403, "role_not_allowed")

@@ -16,7 +16,7 @@ from workroom.feedback.models import FINAL, MID_CONTRACT, Feedback, FeedbackRequ
 from workroom.ids import new_id
 from workroom.rooms.access import Seat, party, seat
 from workroom.rooms.log import SYSTEM, StoredEvent, lock_room
-from workroom.rooms.models import Room
+from workroom.rooms.models import Event, Room
 from workroom.services import Services, Tx
 
 REQUEST_EXPIRY_TIMER = "feedback.request_expiry"
@@ -45,9 +45,23 @@ async def mid_contract_check(tx: Tx, services: Services, room: Room) -> list[Unm
                               await last_client_feedback_at(tx, room.id, client))
 
 
+ENDED_STATUSES = ("complete", "cancelled")  # end-of-job feedback; a cancelled job only if a payment was released
+
+
+async def ended_at(tx: Tx, room: Room) -> datetime | None:
+    """When the job ended: marked complete, or cancelled (when the room's log says it was, since
+    the room row keeps no such time). None while it has not ended."""
+    if room.status == "complete":
+        return room.completed_at
+    if room.status == "cancelled":
+        return await tx.session.scalar(select(Event.at).where(Event.room_id == room.id, Event.type == "job.cancelled")
+                                       .order_by(Event.seq.desc()).limit(1))
+    return None
+
+
 async def final_check(tx: Tx, services: Services, room: Room) -> list[Unmet]:
     paid = [p.at for p in await payments(tx, room.id)]
-    return final_feedback_unmet(services.policy, tx.now, room.completed_at if room.status == "complete" else None, paid)
+    return final_feedback_unmet(services.policy, tx.now, await ended_at(tx, room), paid)
 
 
 async def pending_request(tx: Tx, room_id: str) -> FeedbackRequest | None:
@@ -64,7 +78,7 @@ async def leave_feedback(services: Services, account: Account, room_id: str, rat
         if repeat is not None:
             return repeat
         room = the_seat.room
-        if room.status == "complete":
+        if room.status in ENDED_STATUSES:
             kind = FINAL
             the_seat.require(("client", "freelancer"), "leave feedback")
             given = await tx.session.scalar(select(Feedback.id).where(
@@ -78,7 +92,8 @@ async def leave_feedback(services: Services, account: Account, room_id: str, rat
             the_seat.require(("client",), "leave mid-contract feedback (the freelancer can request it)")
             unmet = await mid_contract_check(tx, services, room)
         else:
-            raise conflict("invalid_status", f"Feedback is left on a working or completed job; this job is {room.status}.")
+            raise conflict("invalid_status", "Feedback is left on a working job, or on one that was completed or "
+                           f"cancelled after a payment; this job is {room.status}.")
         if unmet:
             raise not_eligible(unmet)
         if hide_job_details and not (the_seat.role == "client" and room.invite_only):

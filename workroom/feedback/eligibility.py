@@ -27,15 +27,16 @@ class Unmet:
         return {"code": self.code, "message": self.message}
 
 
-def final_feedback_unmet(policy: Policy, now: datetime, completed_at: datetime | None,
+def final_feedback_unmet(policy: Policy, now: datetime, ended_at: datetime | None,
                          payment_times: Iterable[datetime]) -> list[Unmet]:
-    """End-of-job feedback: the job is complete, a payment was released, the window is open."""
+    """End-of-job feedback: the job has ended (marked complete, or cancelled), a payment was
+    released, the window is open."""
     unmet = []
-    if completed_at is None:
+    if ended_at is None:
         unmet.append(Unmet("not_complete", "End-of-job feedback opens when the job is marked complete."))
-    elif now > completed_at + policy.feedback_window:
+    elif now > ended_at + policy.feedback_window:
         unmet.append(Unmet("feedback_window_closed", f"Feedback closes {policy.feedback_window.days} days "
-                                                     "after the job is marked complete."))
+                                                     "after the job ends (marked complete or cancelled)."))
     if not any(True for _ in payment_times):
         unmet.append(Unmet("no_payment_released", "Feedback opens once a payment has been released on the job."))
     return unmet
