@@ -67,7 +67,8 @@ export function feedbackPanel(ctx) {
       const openRequest = (answer.requests || []).find((r) => r.status === "open" || r.status === "pending");
       const elig = answer.eligibility || {};
       const parts = [];
-      if (room.status === "complete" && ["client", "freelancer"].includes(role)) {
+      // A job ends complete or cancelled; either way the server says whether feedback is open.
+      if (["complete", "cancelled"].includes(room.status) && ["client", "freelancer"].includes(role)) {
         if (mine.some((f) => f.kind === "final")) parts.push(h("p", {}, "You have left your feedback on this job."));
         else if (elig.final?.eligible) parts.push(leaveForm(room, "Leave feedback on this job"));
         else parts.push(section("Feedback not open yet", unmetList(elig.final)));
