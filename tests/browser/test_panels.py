@@ -123,6 +123,24 @@ async def test_final_feedback_from_the_panel_shows_for_the_other_party(api: Api,
     assert not any("Slow to answer" in str(e["data"]) for e in events)
 
 
+
+async def test_a_job_cancelled_after_a_release_offers_end_of_job_feedback(api: Api, pages: Pages) -> None:
+    setup = await api.room(title="Cancelled drill")
+    concepts = setup.milestones[0]["id"]
+    client, freelancer = setup["client"], setup["freelancer"]
+    await api.ok("POST", f"/api/rooms/{setup.id}/milestones/{concepts}/fund", client, json={"payment_method": "verified"})
+    await api.ok("POST", f"/api/rooms/{setup.id}/milestones/{concepts}/release", client, json={})
+    await api.ok("POST", f"/api/rooms/{setup.id}/cancel", client, json={"reason": "Budget cut", "refund": 0})
+    await api.ok("POST", f"/api/rooms/{setup.id}/cancel/confirm", freelancer)
+
+    free_page = await open_room(pages, freelancer, setup.id)
+    await tab(free_page, "Feedback")
+    await free_page.locator("summary:has-text('Leave feedback on this job')").click()
+    await free_page.get_by_label("Rating").select_option("4")
+    await free_page.get_by_label("Comment (public)").fill("Clear brief, paid for the concepts.")
+    await free_page.get_by_role("button", name="Publish feedback").click()
+    await free_page.wait_for_selector("text=You have left your feedback on this job.")
+
 async def test_support_agent_joins_from_the_console_opens_a_case_and_grants_the_suggested_credit(
         api: Api, pages: Pages) -> None:
     setup = await api.room(title="Support drill")
