@@ -4,11 +4,12 @@ my role may do now, and what one person does appears live for the other."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
 from tests.browser.conftest import Pages, artifact, open_room
-from tests.people import Api
+from tests.people import Api, RoomSetup
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -92,23 +93,32 @@ async def test_hourly_time_invoice_and_approval(api: Api, pages: Pages) -> None:
     await free_page.wait_for_selector(".type-invoice-paid")
 
 
-async def test_final_feedback_from_the_panel_shows_for_the_other_party(api: Api, pages: Pages) -> None:
-    setup = await api.room(title="Feedback drill")
+async def paid_for_first_milestone(api: Api, setup: RoomSetup) -> None:
     concepts = setup.milestones[0]["id"]
-    client, freelancer = setup["client"], setup["freelancer"]
+    client = setup["client"]
     await api.ok("POST", f"/api/rooms/{setup.id}/milestones/{concepts}/fund", client, json={"payment_method": "verified"})
     await api.ok("POST", f"/api/rooms/{setup.id}/milestones/{concepts}/release", client, json={})
+
+
+async def leave_feedback_from_the_panel(page: Any, rating: str, comment: str) -> None:
+    await tab(page, "Feedback")
+    await page.locator("summary:has-text('Leave feedback on this job')").click()
+    await page.get_by_label("Rating").select_option(rating)
+    await page.get_by_label("Comment (public)").fill(comment)
+    await page.get_by_role("button", name="Publish feedback").click()
+    await page.wait_for_selector("text=You have left your feedback on this job.")
+
+
+async def test_final_feedback_from_the_panel_shows_for_the_other_party(api: Api, pages: Pages) -> None:
+    setup = await api.room(title="Feedback drill")
+    client, freelancer = setup["client"], setup["freelancer"]
+    await paid_for_first_milestone(api, setup)
     await api.ok("POST", f"/api/rooms/{setup.id}/complete", client)
 
     free_page = await open_room(pages, freelancer, setup.id)
     await tab(free_page, "Feedback")
     client_page = await open_room(pages, client, setup.id)
-    await tab(client_page, "Feedback")
-    await client_page.locator("summary:has-text('Leave feedback on this job')").click()
-    await client_page.get_by_label("Rating").select_option("5")
-    await client_page.get_by_label("Comment (public)").fill("Great concepts, on time.")
-    await client_page.get_by_role("button", name="Publish feedback").click()
-    await client_page.wait_for_selector("text=You have left your feedback on this job.")
+    await leave_feedback_from_the_panel(client_page, "5", "Great concepts, on time.")
     await free_page.wait_for_selector(".feedback-list li:has-text('Great concepts, on time.')")
     assert await free_page.locator(".feedback-list .rating").get_attribute("aria-label") == "5 of 5 stars"
 
@@ -123,23 +133,16 @@ async def test_final_feedback_from_the_panel_shows_for_the_other_party(api: Api,
     assert not any("Slow to answer" in str(e["data"]) for e in events)
 
 
-
 async def test_a_job_cancelled_after_a_release_offers_end_of_job_feedback(api: Api, pages: Pages) -> None:
     setup = await api.room(title="Cancelled drill")
-    concepts = setup.milestones[0]["id"]
     client, freelancer = setup["client"], setup["freelancer"]
-    await api.ok("POST", f"/api/rooms/{setup.id}/milestones/{concepts}/fund", client, json={"payment_method": "verified"})
-    await api.ok("POST", f"/api/rooms/{setup.id}/milestones/{concepts}/release", client, json={})
+    await paid_for_first_milestone(api, setup)
     await api.ok("POST", f"/api/rooms/{setup.id}/cancel", client, json={"reason": "Budget cut", "refund": 0})
     await api.ok("POST", f"/api/rooms/{setup.id}/cancel/confirm", freelancer)
 
     free_page = await open_room(pages, freelancer, setup.id)
-    await tab(free_page, "Feedback")
-    await free_page.locator("summary:has-text('Leave feedback on this job')").click()
-    await free_page.get_by_label("Rating").select_option("4")
-    await free_page.get_by_label("Comment (public)").fill("Clear brief, paid for the concepts.")
-    await free_page.get_by_role("button", name="Publish feedback").click()
-    await free_page.wait_for_selector("text=You have left your feedback on this job.")
+    await leave_feedback_from_the_panel(free_page, "4", "Clear brief, paid for the concepts.")
+
 
 async def test_support_agent_joins_from_the_console_opens_a_case_and_grants_the_suggested_credit(
         api: Api, pages: Pages) -> None:
