@@ -193,7 +193,7 @@ class InboundProcessor:
                      "outcome": decision.outcome, "detail": decision.detail[:500], "room_id": decision.room_id,
                      "event_seq": decision.event_seq, "processed_at": tx.now}
                     for claimed, mail, decision in finished]
-            await (await tx.session.connection()).execute(RECORD_OUTCOME, rows)  # one executemany
+            await tx.session.execute(RECORD_OUTCOME, rows)  # one executemany
         for claimed, mail, decision in finished:
             log.info("inbound mail %s from %s: %s (%s)", claimed.id, mail.from_address, decision.outcome,
                      decision.detail)

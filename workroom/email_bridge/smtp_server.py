@@ -85,7 +85,7 @@ class InboundHandler:
                 return NO_MAILBOX
             if token is not None and not self.known_tokens.has(token):
                 async with reading(self.services) as tx:
-                    if not await tokens.live_tokens(await tx.session.connection(), [token]):
+                    if not await tokens.live_tokens(tx.session, [token]):
                         return NO_MAILBOX
                 self.known_tokens.add(token)
             if token is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 from sqlalchemy import insert
 
@@ -36,7 +36,7 @@ class StoreBatcher:
         self._flusher: asyncio.Task[None] | None = None
 
     async def store(self, *, peer: str, mail_from: str, rcpt_to: list[str], raw: bytes,
-                    must_be_live: list[str] = []) -> int | None:
+                    must_be_live: Sequence[str] = ()) -> int | None:
         """The stored mail's id once its transaction has committed, or None if every reply token in
         `must_be_live` was revoked since RCPT (not stored); raises if it could not be stored."""
         future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()

@@ -10,14 +10,14 @@ import base64
 import hashlib
 import hmac
 import secrets
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 from sqlalchemy import bindparam, select
 
 from .models import ReplyToken, RoomMailTag
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
     from workroom.services import Tx
 
@@ -59,9 +59,9 @@ def unseal(secret: str, sealed: str) -> str:
     return bytes(a ^ b for a, b in zip(mixed, _keystream(secret, salt, len(mixed)))).decode()
 
 
-async def live_tokens(conn: "AsyncConnection", candidates: list[str]) -> set[str]:
+async def live_tokens(conn: "AsyncConnection | AsyncSession", candidates: Sequence[str]) -> set[str]:
     """Which of these reply tokens exist and are not revoked, in one Core query (asked on the
-    path of every RCPT and every stored mail, so no ORM session)."""
+    path of every RCPT and every stored mail)."""
     if not candidates:
         return set()
     by_hash = {token_hash(token): token for token in candidates}
