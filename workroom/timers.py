@@ -13,6 +13,7 @@ from sqlalchemy import JSON, Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workroom.db.base import Base, UTCDateTime
+from workroom.db.database import skip_locked
 
 if TYPE_CHECKING:
     from workroom.services import Services, Tx
@@ -63,10 +64,8 @@ class Timers:
         while a firing worker holds the timer row and waits for that room: so on PostgreSQL a timer
         being fired right now is skipped rather than waited for (its handler re-checks the state
         after our commit and does nothing), which keeps the two lock orders from deadlocking."""
-        query = select(Timer).where(Timer.kind == kind, Timer.key == key, Timer.fired_at.is_(None))
-        if tx.session.bind is not None and tx.session.bind.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        timer = await tx.session.scalar(query)
+        timer = await tx.session.scalar(skip_locked(tx.session, select(Timer).where(
+            Timer.kind == kind, Timer.key == key, Timer.fired_at.is_(None))))
         if timer is not None:
             timer.cancelled_at = tx.now
 
@@ -80,15 +79,12 @@ class Timers:
 
     async def _fire_one(self, services: "Services") -> bool:
         async with services.transaction() as tx:
-            query = (
+            timer = await tx.session.scalar(skip_locked(tx.session, (
                 select(Timer)
                 .where(Timer.fired_at.is_(None), Timer.cancelled_at.is_(None), Timer.due_at <= tx.now)
                 .order_by(Timer.due_at, Timer.id)
                 .limit(1)
-            )
-            if services.db.dialect == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            timer = await tx.session.scalar(query)
+            )))
             if timer is None:
                 return False
             handler = self.handlers.get(timer.kind)

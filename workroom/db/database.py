@@ -7,8 +7,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, AsyncIterator
 
-from sqlalchemy import event, exc, text
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy import Select, event, exc, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
 class Database:
@@ -54,6 +54,15 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def skip_locked(session: AsyncSession, query: Select[Any]) -> Select[Any]:
+    """A work queue's claim (timers, outbox, received mail): on PostgreSQL the rows it returns are
+    locked and rows another worker holds are skipped, so workers share a queue without waiting on
+    each other; SQLite has one writer, so there is nothing to skip."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query
 
 
 def _serialize_sqlite_writers(engine: AsyncEngine) -> None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from workroom.accounts import Account
+from workroom.db.database import skip_locked
 from workroom.rooms.models import Event, Room
 
 from . import tokens
@@ -65,15 +66,13 @@ class OutboxDelivery:
     async def _claim(self, services: "Services") -> list[ClaimedMail]:
         identity = MailIdentity.of(services.settings)
         async with services.transaction() as tx:
-            query = (
+            query = skip_locked(tx.session, (
                 select(OutboxMail)
                 # "sending" rows whose lease ran out belong to a worker that died mid-send.
                 .where(OutboxMail.status.in_(("pending", "sending")), OutboxMail.next_attempt_at <= tx.now)
                 .order_by(OutboxMail.id)
                 .limit(CLAIM_LIMIT)
-            )
-            if services.db.dialect == "postgresql":
-                query = query.with_for_update(skip_locked=True)
+            ))
             due = list(await tx.session.scalars(query))
             if not due:
                 return []
@@ -89,13 +88,11 @@ class OutboxDelivery:
                     self._lease(row, tx.now)
             for (room_id, account_id), rows in groups.items():
                 # Rows for this member and room still inside their batch window join this mail.
-                later = select(OutboxMail).where(
+                later = skip_locked(tx.session, select(OutboxMail).where(
                     OutboxMail.status == "pending", OutboxMail.kind == "event", OutboxMail.room_id == room_id,
                     OutboxMail.account_id == account_id, OutboxMail.next_attempt_at > tx.now,
                     OutboxMail.attempts == 0,
-                )
-                if services.db.dialect == "postgresql":
-                    later = later.with_for_update(skip_locked=True)
+                ))
                 rows = sorted({row.id: row for row in [*rows, *await tx.session.scalars(later)]}.values(),
                               key=lambda row: row.event_seq or 0)
                 message = await self._compose(services, tx, identity, room_id, account_id, rows)

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from workroom.db.database import skip_locked
+
 from .models import ReceivedMail
 
 if TYPE_CHECKING:
@@ -32,14 +34,12 @@ class Claimed:
 async def claim_batch(services: "Services", limit: int = 25) -> list[Claimed]:
     """Lease up to `limit` due mails, oldest first, in one transaction."""
     async with services.transaction() as tx:
-        query = (
+        query = skip_locked(tx.session, (
             select(ReceivedMail)
             .where(ReceivedMail.status.in_(("new", "processing")), ReceivedMail.next_attempt_at <= tx.now)
             .order_by(ReceivedMail.id)
             .limit(limit)
-        )
-        if services.db.dialect == "postgresql":
-            query = query.with_for_update(skip_locked=True)
+        ))
         claimed = []
         for row in await tx.session.scalars(query):
             row.attempts += 1
