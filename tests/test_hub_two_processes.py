@@ -165,6 +165,7 @@ async def test_a_read_on_one_tab_moves_the_unread_count_on_the_accounts_other_ta
     await tab.wait_for(lambda c: len(c.of_type("read")) == 2)
     assert tab.of_type("read")[-1]["unread"] == 0
     await same_process_tab.wait_for(lambda c: len(c.of_type("read")) == 2)
+    await other_process_tab.wait_for(lambda c: any(f.get("id") == "r2" for f in c.of_type("read")))  # its reply
     await someone_else.send(op="ping", id="p")
     await someone_else.wait_for(lambda c: c.of_type("pong"))
     assert len(tab.of_type("read")) == 2 and len(other_process_tab.of_type("read")) == 2   # no echo
