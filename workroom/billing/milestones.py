@@ -26,7 +26,7 @@ from workroom.errors import ApiError, conflict, forbidden, invalid, not_found
 from workroom.ids import new_id
 from workroom.rooms.access import Seat, require_service, seat, seat_from, seat_query
 from workroom.rooms.event_rows import row_write
-from workroom.rooms.log import SYSTEM, Actor, StoredEvent, lock_room
+from workroom.rooms.log import SYSTEM, Actor, StoredEvent, lock_room_of
 from workroom.rooms.models import Room
 from workroom.services import Services, Tx
 
@@ -152,8 +152,7 @@ async def payment_verified(services: Services, account: Account, payment_id: str
         payment = await tx.session.get(GatewayPayment, payment_id)
         if payment is None:
             raise not_found("payment")
-        room = await lock_room(tx, payment.room_id)
-        await tx.session.refresh(payment)
+        room = await lock_room_of(tx, payment)
         if payment.status == "completed":
             return payment
         assert payment.milestone_id is not None

@@ -152,6 +152,14 @@ async def lock_room(tx: "Tx", room_id: str) -> Room:
     return room
 
 
+async def lock_room_of(tx: "Tx", row: Any) -> Room:
+    """Lock the room a row loaded before the lock belongs to (`row.room_id`), and read the row
+    again: a command that waited for the lock must see what the one before it committed."""
+    room = await lock_room(tx, row.room_id)
+    await tx.session.refresh(row)
+    return room
+
+
 class RoomLog:
     def __init__(self) -> None:
         self.writes: list[EventWrite] = []

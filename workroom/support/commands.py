@@ -15,7 +15,7 @@ from workroom.clock import isoformat
 from workroom.errors import ApiError, conflict, forbidden, invalid, not_found
 from workroom.ids import new_id
 from workroom.rooms.access import Seat, membership, party as room_party, require_staff, seat
-from workroom.rooms.log import SYSTEM, Actor, StoredEvent, lock_room
+from workroom.rooms.log import SYSTEM, Actor, StoredEvent, lock_room, lock_room_of
 from workroom.rooms.models import Room
 from workroom.services import Services, Tx
 from workroom.support.models import CaseApproval, SupportCase
@@ -123,8 +123,7 @@ async def outreach_window_closed(tx: Tx, services: Services, case_id: str) -> No
     case = await tx.session.get(SupportCase, case_id)
     if case is None:
         return
-    room = await lock_room(tx, case.room_id)
-    await tx.session.refresh(case)
+    room = await lock_room_of(tx, case)
     if case.status != "open" or case.outreach_state != "open":
         return  # answered, or the case ended, since the timer was set
     case.outreach_state = "closed"
@@ -164,8 +163,7 @@ async def approve(services: Services, lead: Account, case_id: str, what: str, am
         case = await tx.session.get(SupportCase, case_id)
         if case is None:
             raise not_found("case")
-        room = await lock_room(tx, case.room_id)
-        await tx.session.refresh(case)
+        room = await lock_room_of(tx, case)
         if case.status != "open":
             raise conflict("case_ended", f"This case was {case.status}.")
         if case.agent_id == lead.id:
