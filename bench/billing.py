@@ -8,8 +8,16 @@ release timers. The ceiling is `INSERT INTO t(v) VALUES ($1)` in its own transac
 asyncpg pool. Both run in the same number of processes with the same number of concurrent tasks
 each, against a database created for the run (`wr_bench_billing_<pid>`, dropped afterwards).
 
+Each room's first milestone is funded and released before the clock starts (the connections
+opened, their statements prepared), as the ceiling's pool opens its connections before its clock.
+
 Options: `--processes N` (default 2), `--tasks N` per process (default 16), `--rooms-per-task N`
-(default 4), `--milestones N` per room (default 10), `--seconds S` for the ceiling (default 10).
+(default 4), `--milestones N` per room (default 30), `--seconds S` for the ceiling (default 10).
+
+`--layers` measures instead where a money command's client CPU goes, one transaction at a time
+in one process: the same locked read (`OPEN_MILESTONE`, the first statement of every money
+command) in a transaction through raw asyncpg, through SQLAlchemy Core on a connection, through
+the ORM session as the commands run it, and a whole fund and release.
 """
 
 from __future__ import annotations
@@ -96,19 +104,22 @@ async def _billing_worker(db: str, var: str, share: list[tuple[str, str, list[st
         async with services.transaction() as tx:
             clients = {cid: await tx.session.get(Account, cid) for _, cid, _ in share}
 
-        async def run(rooms: list[tuple[str, str, list[str]]]) -> int:
+        async def run(rooms: list[tuple[str, str, list[str]]], *, first: bool) -> int:
             ops = 0
             for room_id, client_id, ids in rooms:
                 client = clients[client_id]
                 assert client is not None
-                for m in ids:
+                for m in ids[:1] if first else ids[1:]:
                     await milestones.fund(services, client, room_id, m, "verified")
                     await milestones.release(services, client, room_id, m, None)
                     ops += 2
             return ops
 
+        # Untimed: each room's first milestone, so that the pool's connections are open and have
+        # prepared their statements before the clock starts, as the ceiling's pool has.
+        await asyncio.gather(*(run(share[i::tasks], first=True) for i in range(tasks)))
         start, cpu = time.perf_counter(), time.process_time()
-        counts = await asyncio.gather(*(run(share[i::tasks]) for i in range(tasks)))
+        counts = await asyncio.gather(*(run(share[i::tasks], first=False) for i in range(tasks)))
         return sum(counts), time.perf_counter() - start, time.process_time() - cpu
     finally:
         await services.stop()
@@ -158,13 +169,71 @@ def _in_processes(kind: str, per_process: list[tuple[Any, ...]]) -> tuple[int, f
     return sum(r[0] for r in results), max(r[1] for r in results), sum(r[2] for r in results)
 
 
+async def _layers(db: str, var: str, room: tuple[str, str, list[str]]) -> None:
+    """CPU µs per transaction of the same work through each layer, one transaction at a time. The
+    room has 1,100 milestones: 1,000 funded and released after 100 to warm up."""
+    from workroom.accounts import Account
+    from workroom.billing import milestones
+
+    services = _services(db, var, 1)
+    await services.start()
+    room_id, client_id, ids = room
+    params = {"room_id": room_id, "account_id": client_id, "milestone_id": ids[0]}
+    async with services.transaction() as tx:
+        client = await tx.session.get(Account, client_id)
+    assert client is not None
+    compiled = milestones.OPEN_MILESTONE.compile(dialect=services.db.engine.dialect)
+    sql, args = compiled.string, [params[name] for name in compiled.positiontup or ()]
+
+    async def measure(name: str, once: Any, n: int = 1000) -> None:
+        for _ in range(n // 10):  # warm: connection open, statements prepared
+            await once()
+        cpu = time.process_time()
+        for _ in range(n):
+            await once()
+        print(f"{name:58s} {1e6 * (time.process_time() - cpu) / n:6.0f} µs")
+
+    try:
+        async with services.db.engine.connect() as conn:
+            raw = (await conn.get_raw_connection()).driver_connection
+            assert raw is not None
+
+            async def raw_read() -> None:
+                async with raw.transaction():
+                    await raw.fetchrow(sql, *args)
+
+            await measure("raw asyncpg: BEGIN, locked read, COMMIT", raw_read)
+
+        async def core_read() -> None:
+            async with services.db.engine.begin() as conn:
+                (await conn.execute(milestones.OPEN_MILESTONE, params)).first()
+
+        async def orm_read() -> None:
+            async with services.transaction() as tx:
+                await milestones.open_milestone(tx, client, room_id, ids[0])
+
+        await measure("SQLAlchemy Core on a connection: the same", core_read)
+        await measure("ORM session, as the commands (open_milestone): the same", orm_read)
+        left = iter(ids)
+
+        async def fund_release() -> None:
+            milestone = next(left)
+            await milestones.fund(services, client, room_id, milestone, "verified")
+            await milestones.release(services, client, room_id, milestone, None)
+
+        await measure("a whole fund + release (two operations)", fund_release)
+    finally:
+        await services.stop()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--tasks", type=int, default=16)
     parser.add_argument("--rooms-per-task", type=int, default=4)
-    parser.add_argument("--milestones", type=int, default=10)
+    parser.add_argument("--milestones", type=int, default=30)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--layers", action="store_true", help="where a command's client CPU goes (see above)")
     options = parser.parse_args(argv)
     from workroom.db.migrate import upgrade
 
@@ -174,6 +243,10 @@ def main(argv: list[str] | None = None) -> None:
         upgrade(url_for(db))
         asyncio.run(_admin_in(db, "CREATE TABLE bench_ceiling (id bigserial PRIMARY KEY, v text NOT NULL)"))
         with tempfile.TemporaryDirectory() as var:
+            if options.layers:
+                room = asyncio.run(_prepare(db, var, 1, 1100))[0]
+                asyncio.run(_layers(db, var, room))
+                return
             rooms = options.processes * options.tasks * options.rooms_per_task
             prepared = asyncio.run(_prepare(db, var, rooms, options.milestones))
             shares = [prepared[i::options.processes] for i in range(options.processes)]
