@@ -41,7 +41,7 @@ export async function showJobs({ main }, { archived }) {
   }
 
   function row(room) {
-    const box = h("input", { type: "checkbox", id: uid("sel"), disabled: !canToggle(room),
+    const box = h("input", { type: "checkbox", id: uid("sel"), disabled: !canToggle(room), checked: selected.has(room.id),
       onchange: () => { box.checked ? selected.add(room.id) : selected.delete(room.id); updateBulk(); } });
     const unread = room.unread > 0
       ? h("span", { class: "badge unread", "aria-label": `${room.unread} unread` }, String(room.unread)) : null;
@@ -68,6 +68,10 @@ export async function showJobs({ main }, { archived }) {
       notice.textContent = error.message;
       return;
     }
+    // A refresh keeps what the user has ticked (and forgets rooms no longer listed): the bulk
+    // button must never act on boxes the user can no longer see ticked.
+    const listed = new Set(rooms.filter(canToggle).map((room) => room.id));
+    for (const roomId of [...selected]) if (!listed.has(roomId)) selected.delete(roomId);
     replaceChildren(list, rooms.length ? rooms.map(row)
       : h("li", { class: "empty" }, archived ? "No archived jobs." : "No jobs yet."));
     updateBulk();

@@ -88,3 +88,28 @@ async def test_job_list_is_readable_at_375_px(api: Api, pages: Pages) -> None:
     overflow = await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px at 375px"
     await page.screenshot(path=str(artifact("job-list-375.png")), full_page=True)
+
+
+async def test_the_lists_refresh_keeps_the_boxes_the_user_ticked(api: Api, pages: Pages) -> None:
+    client = api.person("tick-client@example.com", "Tia Client")
+    freelancer = api.person("tick-free@example.com", "Ted Freelancer")
+    first, second = await rooms_for(api, client, freelancer, [
+        ("Poster", "fixed", "working"), ("Flyer", "fixed", "working")])
+    await api.me(freelancer)
+    page = await pages.open(client)
+    await page.clock.install()  # the list refreshes every 30 s: the test moves the page's clock
+    await page.reload()
+    await page.wait_for_selector(f"li.job[data-room='{second['id']}']")
+    await page.get_by_label("Select Poster").check()
+    unread = await page.locator(f"li.job[data-room='{second['id']}'] .badge.unread").inner_text()
+
+    await api.ok("POST", f"/api/rooms/{second['id']}/messages", freelancer, json={"body": "Proofs attached"})
+    await page.clock.fast_forward(31_000)
+    await page.wait_for_selector(f"li.job[data-room='{second['id']}'] .badge.unread:has-text('{int(unread) + 1}')")
+    # Refreshed, and the user's choice is still what the page shows and what the button acts on.
+    assert await page.get_by_label("Select Poster").is_checked()
+    assert not await page.get_by_label("Select Flyer").is_checked()
+    await page.get_by_role("button", name="Archive selected").click()
+    await page.wait_for_selector("text=1 job archived.")
+    listed = (await api.ok("GET", "/api/rooms?archived=true", client))["rooms"]
+    assert [room["id"] for room in listed] == [first["id"]]
