@@ -66,6 +66,8 @@ async def main_async(args: argparse.Namespace) -> int:
         sizes.step_seconds = args.step_seconds
     if args.w3_rates:
         sizes.w3_rates = tuple(int(r) for r in args.w3_rates.split(","))
+    if args.w4_rate:
+        sizes.w4_rate = args.w4_rate
     if args.w5_rate:
         sizes.w5_rate = args.w5_rate
     if args.w2_rates:
@@ -98,6 +100,7 @@ def main() -> int:
     parser.add_argument("--step-seconds", type=float, default=0.0, help="seconds per W2/W3 rate step")
     parser.add_argument("--w2-rates", default="", help="W2 posts/s steps, e.g. 20,50,100")
     parser.add_argument("--w3-rates", default="", help="W3 posts/s steps, e.g. 1,2,5")
+    parser.add_argument("--w4-rate", type=int, default=0, help="W4 posts/s (when W2 is not run first)")
     parser.add_argument("--w5-rate", type=int, default=0, help="W5 posts/s (when W2 is not run first)")
     parser.add_argument("--out", default=str(OUT / "results.json"))
     args = parser.parse_args()
