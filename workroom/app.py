@@ -27,6 +27,8 @@ from workroom.email_bridge import routes as email_routes
 from workroom.feedback import routes as feedback_routes
 from workroom.rooms import routes as room_routes
 from workroom.support import routes as support_routes
+from workroom.metrics import HUBS, RequestMetrics
+from workroom.metrics import routes as metrics_routes
 from workroom.security_headers import SecurityHeaders
 from workroom.services import Services
 from workroom import testclock
@@ -102,6 +104,7 @@ async def on_server_error(request: Request, exc: Exception) -> Response:
 def build_routes(services: Services) -> list[BaseRoute]:
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
+        *metrics_routes,
         Route("/login", login, methods=["GET"]),
         Route("/logout", logout, methods=["GET", "POST"]),
         Route("/", index, methods=["GET"]),
@@ -126,6 +129,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                run_worker: bool = False, run_smtp: bool = False) -> Starlette:
     services = services or Services(settings or Settings.from_env())
     hub = Hub(services)
+    HUBS.hubs.add(hub)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -157,7 +161,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app = Starlette(
         routes=build_routes(services),
         lifespan=lifespan,
-        middleware=[Middleware(hub_routes.HubSockets), Middleware(SecurityHeaders)],
+        middleware=[Middleware(hub_routes.HubSockets), Middleware(RequestMetrics), Middleware(SecurityHeaders)],
         exception_handlers={ApiError: on_api_error, HTTPException: on_http_error, Exception: on_server_error},
     )
     app.state.services = services

@@ -49,12 +49,22 @@ def cmd_serve(args: argparse.Namespace) -> None:
                 log_level="info", proxy_headers=True, ws_max_size=1024 * 1024)
 
 
+def _serve_metrics(settings: Settings) -> None:
+    """The worker and smtp processes have no web server for /metrics: with WORKROOM_METRICS_PORT,
+    they serve their figures on that port of 127.0.0.1."""
+    if settings.metrics_port:
+        from workroom.metrics import serve_on_port
+
+        serve_on_port(settings.metrics_port)
+
+
 def cmd_worker(args: argparse.Namespace) -> None:
     from workroom.services import Services
     from workroom.worker import Worker
 
     async def main() -> None:
         services = Services(_settings())
+        _serve_metrics(services.settings)
         await services.start()
         worker = Worker(services)
         try:
@@ -71,6 +81,7 @@ def cmd_smtp(args: argparse.Namespace) -> None:
 
     async def main() -> None:
         services = Services(_settings())
+        _serve_metrics(services.settings)
         await services.start()
         try:
             await serve_smtp(services, host=args.host, port=args.port)

@@ -32,6 +32,14 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     return value
 
 
+def _port(env: Mapping[str, str], name: str) -> int:
+    """A TCP port, or 0 for none."""
+    port = _int(env, name, 0, minimum=0)
+    if port > 65535:
+        raise ConfigError(f"{name} must be a TCP port (1-65535), got {port}")
+    return port
+
+
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -93,6 +101,9 @@ class Settings:
     presence_ttl_seconds: int = 30                # a dead process's presence fades after this
     # Whether `workroom smtp` also processes the mail it stores (else only `workroom worker` does).
     smtp_process_inline: bool = True
+    # Who may read /metrics from elsewhere than this machine (Bearer); the smtp/worker processes' port.
+    metrics_token: str | None = None
+    metrics_port: int = 0
 
     @property
     def embedded(self) -> bool:
@@ -124,6 +135,9 @@ class Settings:
                 raise ConfigError("WORKROOM_SECRET must be set when DATABASE_URL is not the embedded SQLite file")
             secret = _embedded_secret(var_dir)
         mail_domain = env.get("WORKROOM_MAIL_DOMAIN") or "workroom.localhost"
+        metrics_token = env.get("WORKROOM_METRICS_TOKEN") or None
+        if metrics_token is not None and len(metrics_token) < 16:
+            raise ConfigError("WORKROOM_METRICS_TOKEN must be at least 16 characters")
         return cls(
             var_dir=var_dir,
             database_url=database_url,
@@ -157,6 +171,8 @@ class Settings:
             hub_check_seconds=_int(env, "WORKROOM_HUB_CHECK_MS", 2000, minimum=50) / 1000,
             presence_ttl_seconds=_int(env, "WORKROOM_PRESENCE_TTL_SECONDS", 30, minimum=2),
             smtp_process_inline=_bool(env, "WORKROOM_SMTP_PROCESS_INLINE", True),
+            metrics_token=metrics_token,
+            metrics_port=_port(env, "WORKROOM_METRICS_PORT"),
         )
 
 

@@ -18,6 +18,7 @@ from workroom.channels.broker import Broker, MemoryBroker, room_channel
 from workroom.clock import Clock, SystemClock, TestClock
 from workroom.config import Settings
 from workroom.db.database import Database
+from workroom.metrics import EVENTS, PUBLISH_FAILURES
 from workroom.policy import Policy, policy_named
 from workroom.rooms.log import RoomLog, StoredEvent
 from workroom.timers import Timers
@@ -71,9 +72,11 @@ class Services:
         for event in events:
             if event.replayed:
                 continue
+            EVENTS.labels(event.type.partition(".")[0]).inc()
             try:
                 await self.broker.publish(room_channel(event.room_id), event.envelope)
             except Exception:
+                PUBLISH_FAILURES.inc()
                 log.warning("broker publish failed for %s#%s; subscribers will catch up from the log",
                             event.room_id, event.seq, exc_info=True)
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from workroom.db.base import Base, UTCDateTime
 from workroom.db.database import skip_locked
+from workroom.metrics import TIMER_LATENESS, TIMERS_FIRED
 
 if TYPE_CHECKING:
     from workroom.services import Services, Tx
@@ -87,6 +88,7 @@ class Timers:
             )))
             if timer is None:
                 return False
+            TIMER_LATENESS.observe(max(0.0, (tx.now - timer.due_at).total_seconds()))
             handler = self.handlers.get(timer.kind)
             if handler is None:
                 log.error("no handler for timer kind %s; marking it fired", timer.kind)
@@ -102,6 +104,8 @@ class Timers:
                 timer.last_error = repr(exc)[:500]
                 timer.due_at = tx.now + timedelta(seconds=min(3600, 30 * 2 ** min(timer.attempts, 7)))
                 del tx.events[appended:]  # rolled back with the savepoint: never publish them
+                TIMERS_FIRED.labels(timer.kind, "failed").inc()
                 return True
             timer.fired_at = tx.now
+            TIMERS_FIRED.labels(timer.kind, "ok").inc()
             return True

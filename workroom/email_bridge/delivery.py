@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from workroom.accounts import Account
 from workroom.db.database import skip_locked
+from workroom.metrics import MAIL_SENT
 from workroom.rooms.models import Event, Room
 
 from . import tokens
@@ -137,6 +138,7 @@ class OutboxDelivery:
             await self.transport.send(mail.message, identity.bounce_address, [mail.recipient])
         except Exception as exc:  # any failure: the rows stay and are retried, or fail for good on 5xx
             error = exc
+        result = "sent" if error is None else "retry"
         async with services.transaction() as tx:
             rows = list(await tx.session.scalars(select(OutboxMail).where(OutboxMail.id.in_(mail.row_ids))))
             for row in rows:
@@ -146,10 +148,11 @@ class OutboxDelivery:
                 row.attempts += 1
                 row.last_error = f"{type(error).__name__}: {error}"[:500]
                 if isinstance(error, PermanentFailure) or tx.now - row.created_at > MAX_AGE:
-                    row.status = "failed"
+                    row.status, result = "failed", "failed"
                     log.warning("mail to %s failed for good: %s", row.to_address, row.last_error)
                 else:
                     row.status, row.next_attempt_at = "pending", tx.now + backoff(row.attempts)
+        MAIL_SENT.labels(result).inc()
         if error is not None:
             log.info("mail to %s not sent yet (%s); will retry", mail.recipient, error)
             return 0

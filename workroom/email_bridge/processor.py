@@ -18,6 +18,7 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 
 from workroom.accounts import Account, find_by_email
 from workroom.errors import ApiError
+from workroom.metrics import MAIL_PROCESSED
 from workroom.rooms import commands
 from workroom.rooms.access import membership
 from workroom.rooms.files import keep_file, received_from_bytes
@@ -195,6 +196,7 @@ class InboundProcessor:
                     for claimed, mail, decision in finished]
             await tx.session.execute(RECORD_OUTCOME, rows)  # one executemany
         for claimed, mail, decision in finished:
+            MAIL_PROCESSED.labels(decision.outcome).inc()
             log.info("inbound mail %s from %s: %s (%s)", claimed.id, mail.from_address, decision.outcome,
                      decision.detail)
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from workroom.clock import Clock
+from workroom.metrics import SMTP_REPLIES
 from workroom.reads import reading
 
 from . import addresses, tokens
@@ -76,6 +77,12 @@ class InboundHandler:
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
                           rcpt_options: list[str]) -> str:
+        return _counted("RCPT", await self._rcpt(session, envelope, address))
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        return _counted("DATA", await self._data(session, envelope))
+
+    async def _rcpt(self, session: Session, envelope: Envelope, address: str) -> str:
         try:
             domains = (self.identity.domain,)
             normalized = addresses.normalize_address(address)
@@ -100,7 +107,7 @@ class InboundHandler:
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+    async def _data(self, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
         if isinstance(raw, str):
             raw = raw.encode("utf-8", errors="surrogateescape")
@@ -126,6 +133,11 @@ class InboundHandler:
     async def handle_exception(self, error: Exception) -> str:
         log.exception("SMTP session error", exc_info=error)
         return CANNOT_STORE
+
+
+def _counted(command: str, reply: str) -> str:
+    SMTP_REPLIES.labels(command, reply[:3]).inc()
+    return reply
 
 
 class InboundSmtpServer:
