@@ -19,6 +19,7 @@ run: $(STAMP)
 	$(BIN)/workroom run
 
 test: $(STAMP)
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -q -ra $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from datetime import date, datetime
 from typing import Any
 
@@ -14,16 +15,16 @@ _MISSING = object()
 class Fields:
     """A JSON object whose fields are read with a type, bounds, and a 422 that names the field."""
 
-    def __init__(self, data: Any, prefix: str = "") -> None:
+    def __init__(self, data: Any, prefix: builtins.str = "") -> None:
         if not isinstance(data, dict):
             raise ApiError(400, "bad_json", f"{prefix or 'The body'} must be a JSON object.")
         self.data = data
         self.prefix = prefix
 
-    def _name(self, key: str) -> str:
+    def _name(self, key: builtins.str) -> builtins.str:
         return f"{self.prefix}.{key}" if self.prefix else key
 
-    def _get(self, key: str, required: bool) -> Any:
+    def _get(self, key: builtins.str, required: builtins.bool) -> Any:
         value = self.data.get(key, _MISSING)
         if value is _MISSING or value is None:
             if required:
@@ -31,8 +32,11 @@ class Fields:
             return _MISSING
         return value
 
-    def str(self, key: str, *, required: bool = True, max_len: int = 10_000, min_len: int = 1,
-            default: str | None = None, choices: tuple[str, ...] | None = None) -> Any:
+    # The readers are named after the JSON types they read, so in this class `str`, `int`, `bool`
+    # and `list` are methods: annotations spell the built-in types `builtins.<type>`.
+    def str(self, key: builtins.str, *, required: builtins.bool = True, max_len: builtins.int = 10_000,
+            min_len: builtins.int = 1, default: builtins.str | None = None,
+            choices: tuple[builtins.str, ...] | None = None) -> Any:
         value = self._get(key, required)
         if value is _MISSING:
             return default
@@ -47,8 +51,8 @@ class Fields:
             raise invalid(self._name(key), f"must be one of {', '.join(choices)}")
         return value
 
-    def int(self, key: str, *, required: bool = True, minimum: int | None = None,
-            maximum: int | None = None, default: int | None = None) -> Any:
+    def int(self, key: builtins.str, *, required: builtins.bool = True, minimum: builtins.int | None = None,
+            maximum: builtins.int | None = None, default: builtins.int | None = None) -> Any:
         value = self._get(key, required)
         if value is _MISSING:
             return default
@@ -60,7 +64,7 @@ class Fields:
             raise invalid(self._name(key), f"must be at most {maximum}")
         return value
 
-    def bool(self, key: str, *, required: bool = False, default: bool = False) -> bool:
+    def bool(self, key: builtins.str, *, required: builtins.bool = False, default: builtins.bool = False) -> builtins.bool:
         value = self._get(key, required)
         if value is _MISSING:
             return default
@@ -68,7 +72,7 @@ class Fields:
             raise invalid(self._name(key), "must be true or false")
         return value
 
-    def datetime(self, key: str, *, required: bool = False) -> datetime | None:
+    def datetime(self, key: builtins.str, *, required: builtins.bool = False) -> datetime | None:
         value = self.str(key, required=required, max_len=64)
         if value is None:
             return None
@@ -77,7 +81,7 @@ class Fields:
         except ValueError:
             raise invalid(self._name(key), "must be an ISO 8601 time") from None
 
-    def date(self, key: str, *, required: bool = False) -> date | None:
+    def date(self, key: builtins.str, *, required: builtins.bool = False) -> date | None:
         value = self.str(key, required=required, max_len=32)
         if value is None:
             return None
@@ -86,19 +90,20 @@ class Fields:
         except ValueError:
             raise invalid(self._name(key), "must be an ISO 8601 date") from None
 
-    def email(self, key: str, *, required: bool = True) -> Any:
+    def email(self, key: builtins.str, *, required: builtins.bool = True) -> Any:
         value = self.str(key, required=required, max_len=320)
         if value is not None and ("@" not in value or value.startswith("@") or value.endswith("@") or " " in value):
             raise invalid(self._name(key), "must be an email address")
         return value
 
-    def object(self, key: str, *, required: bool = True) -> "Fields | None":
+    def object(self, key: builtins.str, *, required: builtins.bool = True) -> "Fields | None":
         value = self._get(key, required)
         if value is _MISSING:
             return None
         return Fields(value, self._name(key)) if isinstance(value, dict) else _raise(invalid(self._name(key), "must be an object"))
 
-    def list(self, key: str, *, required: bool = False, max_items: int = 1000) -> list[Any]:
+    def list(self, key: builtins.str, *, required: builtins.bool = False,
+             max_items: builtins.int = 1000) -> builtins.list[Any]:
         value = self._get(key, required)
         if value is _MISSING:
             return []
@@ -108,7 +113,7 @@ class Fields:
             raise ApiError(422, "too_many", f"{self._name(key)} has more than {max_items} items.")
         return value
 
-    def objects(self, key: str, *, required: bool = False, max_items: int = 1000) -> list["Fields"]:
+    def objects(self, key: builtins.str, *, required: builtins.bool = False, max_items: builtins.int = 1000) -> builtins.list["Fields"]:
         return [Fields(item, f"{self._name(key)}[{i}]") for i, item in enumerate(self.list(key, required=required, max_items=max_items))]
 
 

@@ -23,9 +23,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from sqlalchemy import Integer, String, bindparam, func, insert as sa_insert, select, true
+from sqlalchemy import BindParameter, Integer, String, bindparam, func, insert as sa_insert, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -123,7 +123,7 @@ _entries, _postings = LedgerEntry.__table__, LedgerPosting.__table__
 # try wrote one with this key; the postings go in only when the claim did. PostgreSQL does both in
 # the event's own statement (the postings read the claimed row from a WITH); SQLite, which has no
 # data-modifying WITH, in two statements, the postings finding the entry this event claimed.
-_entry_values = {"room_id": bindparam("ledger_room_id", type_=String()), "key": bindparam("ledger_key", type_=String()),
+_entry_values: dict[str, BindParameter[Any]] = {"room_id": bindparam("ledger_room_id", type_=String()), "key": bindparam("ledger_key", type_=String()),
                  "kind": bindparam("ledger_kind", type_=String()), "currency": bindparam("ledger_currency", type_=String()),
                  "milestone_id": bindparam("ledger_milestone_id", type_=String()),
                  "event_seq": bindparam("event_seq", type_=Integer()),

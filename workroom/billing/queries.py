@@ -75,21 +75,19 @@ async def payments(tx: "Tx", room_id: str) -> list[Payment]:
         .join(LedgerPosting, LedgerPosting.entry_id == LedgerEntry.id)
         .where(LedgerEntry.room_id == room_id, LedgerEntry.kind.in_((ledger.RELEASE, ledger.HOURLY_PAYMENT)))
         .order_by(LedgerEntry.id, LedgerPosting.id))
-    found: dict[int, dict[str, object]] = {}
+    entries: dict[int, LedgerEntry] = {}
+    net: dict[int, int] = {}
+    fee: dict[int, int] = {}
     for entry, account, amount in rows.all():
-        item = found.setdefault(entry.id, {"entry": entry, "net": 0, "fee": 0})
+        entries[entry.id] = entry
         if account == ledger.FREELANCER:
-            item["net"] = int(item["net"]) + amount  # type: ignore[call-overload]
+            net[entry.id] = net.get(entry.id, 0) + amount
         elif account == ledger.PLATFORM_FEES:
-            item["fee"] = int(item["fee"]) + amount  # type: ignore[call-overload]
-    result = []
-    for item in found.values():
-        entry = item["entry"]
-        assert isinstance(entry, LedgerEntry)
-        net, fee = int(item["net"]), int(item["fee"])  # type: ignore[call-overload]
-        result.append(Payment(entry_id=entry.id, kind=entry.kind, milestone_id=entry.milestone_id,
-                              amount=net + fee, fee=fee, net=net, currency=entry.currency, at=entry.at))
-    return result
+            fee[entry.id] = fee.get(entry.id, 0) + amount
+    return [Payment(entry_id=entry.id, kind=entry.kind, milestone_id=entry.milestone_id,
+                    amount=net.get(entry.id, 0) + fee.get(entry.id, 0), fee=fee.get(entry.id, 0),
+                    net=net.get(entry.id, 0), currency=entry.currency, at=entry.at)
+            for entry in entries.values()]
 
 
 async def money_summary(tx: "Tx", room_id: str) -> MoneySummary:

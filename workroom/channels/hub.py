@@ -190,9 +190,9 @@ class Hub:
 
     def _on_published(self, channel: str, message: str) -> None:
         if channel == RESUMED:
-            for feed in list(self.feeds.values()):
-                feed.request_fill()
-                feed.presence_changed()
+            for resumed in list(self.feeds.values()):
+                resumed.request_fill()
+                resumed.presence_changed()
             return
         if not channel.startswith(ROOM_PREFIX):
             return
@@ -241,15 +241,15 @@ class Hub:
                 heads = dict((await tx.session.execute(
                     select(Room.id, Room.head_seq).where(Room.id.in_(rooms)))).all())
             for room_id, head in heads.items():
-                feed = self.feeds.get(room_id)
-                if feed is not None and head > feed.delivered and feed.filling is None:
-                    feed.request_fill()   # a publish was lost (Redis down, or the message dropped)
+                open_feed = self.feeds.get(room_id)
+                if open_feed is not None and head > open_feed.delivered and open_feed.filling is None:
+                    open_feed.request_fill()   # a publish was lost (Redis down, or the message dropped)
         here = {room_id: dict(feed.names) for room_id, feed in self.feeds.items()}
         try:
             for room_id in await self.presence.refresh(here):
-                feed = self.feeds.get(room_id)
-                if feed is not None:
-                    feed.presence_changed()
+                changed = self.feeds.get(room_id)
+                if changed is not None:
+                    changed.presence_changed()
         except Exception as exc:
             log.warning("presence not renewed: %s", exc)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Protocol
+from typing import Protocol, cast
 
 import redis.asyncio as redis
 
@@ -74,7 +74,7 @@ class RedisPresence:
     async def online(self, room_id: str) -> list[dict[str, str]]:
         members = await self.client.zrangebyscore(self._key(room_id), time.time(), "+inf")
         people: dict[str, dict[str, str]] = {}
-        for member in members:
+        for member in cast("list[str | bytes]", members):  # no scores asked for: plain members
             _, who, name = json.loads(member)
             people[who] = {"id": who, "name": name}
         return sorted(people.values(), key=lambda a: a["id"])

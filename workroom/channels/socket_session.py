@@ -239,7 +239,7 @@ class SocketSession:
         if name == "ping":
             self.reply(frame("pong", rid))
         elif name == "subscribe":
-            await self._subscribe(_room(op), _seq(op, "since", required=False), rid)
+            await self._subscribe(_room(op), _optional_seq(op, "since"), rid)
         elif name == "unsubscribe":
             room_id = _room(op)
             sub = self.subs.pop(room_id, None)
@@ -251,7 +251,7 @@ class SocketSession:
         elif name == "typing":
             await self._typing(_room(op))
         elif name == "read":
-            await self._read_marker(_room(op), _seq(op, "seq", required=True), rid)
+            await self._read_marker(_room(op), _whole(op.get("seq"), "seq"), rid)
         else:
             raise ApiError(400, "unknown_op", "op must be one of subscribe, unsubscribe, post, typing, read, ping.")
 
@@ -311,10 +311,12 @@ def _room(op: dict[str, Any]) -> str:
     return room
 
 
-def _seq(op: dict[str, Any], name: str, *, required: bool) -> int | None:
+def _optional_seq(op: dict[str, Any], name: str) -> int | None:
     value = op.get(name)
-    if value is None and not required:
-        return None
+    return None if value is None else _whole(value, name)
+
+
+def _whole(value: Any, name: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ApiError(422, "invalid_field", f"{name}: must be a whole number, 0 or more")
     return value

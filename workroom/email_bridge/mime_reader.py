@@ -44,7 +44,8 @@ def _walk(part: Message, body: MailBody) -> None:
         return
     if part.is_multipart():
         for child in part.get_payload():
-            _walk(child, body)
+            if isinstance(child, Message):
+                _walk(child, body)
         return
     _read_leaf(part, body)
 
@@ -53,7 +54,7 @@ def _attach_message(part: Message, body: MailBody) -> None:
     payload = part.get_payload()
     try:
         if isinstance(payload, list):
-            raw = b"\n".join(inner.as_bytes() for inner in payload)
+            raw = b"\n".join(inner.as_bytes() for inner in payload if isinstance(inner, Message))
         else:
             raw = _payload_bytes(part, body)
     except Exception as exc:
@@ -104,10 +105,10 @@ def _payload_bytes(part: Message, body: MailBody) -> bytes:
     except Exception as exc:  # a broken transfer encoding must not lose the rest of the mail
         body.defects.append(f"undecodable part: {exc}")
         data = None
-    if data is None:
-        raw = part.get_payload()
-        data = raw.encode("utf-8", errors="surrogateescape") if isinstance(raw, str) else b""
-    return data
+    if isinstance(data, bytes):
+        return data
+    raw = part.get_payload()
+    return raw.encode("utf-8", errors="surrogateescape") if isinstance(raw, str) else b""
 
 
 def _filename(part: Message) -> str | None:

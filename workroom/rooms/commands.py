@@ -199,7 +199,7 @@ async def submit_status_report(services: Services, account: Account, room_id: st
         repeat = await services.log.find_repeat(tx, room_id, account.id, client_id)
         if repeat is not None:
             return repeat
-        lines = []
+        lines: list[dict[str, Any]] = []
         seen: set[str] = set()
         for milestone_id, percent, add_to_billing in reports:
             milestone = await tx.session.get(Milestone, milestone_id)

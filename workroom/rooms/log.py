@@ -11,9 +11,9 @@ import hashlib
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Sequence, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import CursorResult, bindparam, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from workroom.clock import isoformat
@@ -51,10 +51,10 @@ class StoredEvent:
 
     @property
     def data(self) -> dict[str, Any]:
-        return json.loads(self.envelope)["data"]
+        return cast(dict[str, Any], self.as_dict()["data"])
 
     def as_dict(self) -> dict[str, Any]:
-        return json.loads(self.envelope)
+        return cast(dict[str, Any], json.loads(self.envelope))
 
     @classmethod
     def from_row(cls, row: Event, *, replayed: bool = False) -> "StoredEvent":
@@ -110,7 +110,8 @@ def store_event_statement(writes: tuple[Any, ...]) -> Any:
 async def _store(tx: "Tx", writes: tuple["EventWrite", ...], params: dict[str, Any]) -> list[dict[str, Any] | None]:
     """Store the event and its writes; what each write returned (None: nothing)."""
     if tx.session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
-        result = await tx.session.execute(store_event_statement(tuple(write.statement for write in writes)), params)
+        result = cast(CursorResult[Any], await tx.session.execute(
+            store_event_statement(tuple(write.statement for write in writes)), params))
         row = result.first()._mapping if result.returns_rows else {}  # type: ignore[union-attr]
         returned = []
         for n, write in enumerate(writes):
@@ -122,7 +123,7 @@ async def _store(tx: "Tx", writes: tuple["EventWrite", ...], params: dict[str, A
     returned = []
     for write in writes:
         for statement in write.split or (write.statement,):
-            result = await tx.session.execute(statement, params)
+            result = cast(CursorResult[Any], await tx.session.execute(statement, params))
         first = result.first() if result.returns_rows else None
         returned.append(dict(first._mapping) if first is not None else None)
     return returned
