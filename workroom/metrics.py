@@ -18,7 +18,9 @@ import weakref
 from ipaddress import ip_address
 from typing import TYPE_CHECKING, Any, Iterator
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from starlette.requests import Request
 from starlette.responses import Response
@@ -30,6 +32,7 @@ from workroom.errors import ApiError
 if TYPE_CHECKING:
     from workroom.channels.hub import Hub
 
+disable_created_metrics()  # no `_created` series beside every counter: nobody graphs them
 REGISTRY = CollectorRegistry()
 
 EVENTS = Counter("workroom_events_published", "Room events stored and published, by the first part of their type "
