@@ -5,6 +5,7 @@ comments that only staff read; all of a contract's feedback together; the work h
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from tests.billing_steps import advance
 from tests.money import release_payment
@@ -264,6 +265,55 @@ async def test_mid_and_final_listed_together_and_history_excludes_mid_from_score
     marks = [(f["kind"], f["mid_contract"], f["counts_toward_success_score"]) for f in contract["feedback"]]
     assert marks == [("mid_contract", True, False), ("final", False, True)]
     assert history["success_score"] == {"based_on": 1, "average_rating": 5.0, "satisfied_percent": 100}
+
+
+async def test_work_history_pages_through_every_contract_once_newest_first(api: Api) -> None:
+    fay = api.person("fay-history@example.com", "Fay Freelancer")
+    made = []
+    for n in range(5):
+        made.append((await api.ok("POST", "/api/rooms", api.marketplace, json={
+            "title": f"Job {n}", "kind": "fixed", "currency": "USD", "status": "working",
+            "client": {"email": f"client{n}-history@example.com", "name": f"Client {n}"},
+            "freelancer": {"email": fay.email, "name": fay.name},
+            "milestones": [{"title": "All of it", "amount": 10000, "due_date": "2026-12-01"}]}))["id"])
+        if n % 2:
+            await api.advance("PT1H")  # two by two in the same hour: pages must not split a tie wrongly
+    proposal = await api.ok("POST", "/api/rooms", api.marketplace, json={
+        "title": "Not awarded", "kind": "fixed", "currency": "USD", "status": "proposal",
+        "client": {"email": "client-p-history@example.com", "name": "Client P"},
+        "freelancer": {"email": fay.email, "name": fay.name}})
+    await api.me(fay)
+    stranger = api.person("reader-history@example.com")
+
+    pages, after = [], None
+    while True:
+        query = "?limit=2" + (f"&after={quote(after)}" if after else "")
+        page = await api.ok("GET", f"/api/accounts/{fay.id}/work-history{query}", stranger)
+        pages.append([c["room"] for c in page["contracts"]])
+        assert page["success_score"]["based_on"] == 0
+        after = page["next"]
+        if after is None:
+            break
+    assert [len(p) for p in pages] == [2, 2, 1]
+    listed = [room for p in pages for room in p]
+    whole = await api.ok("GET", f"/api/accounts/{fay.id}/work-history", stranger)
+    assert [c["room"] for c in whole["contracts"]] == listed and whole["next"] is None
+    assert sorted(listed) == sorted(made)  # each contract once; the proposal is no contract
+    assert proposal["id"] not in listed
+    newest_first = sorted(whole["contracts"], key=lambda c: (c["started_at"], c["room"]), reverse=True)
+    assert listed == [c["room"] for c in newest_first]
+
+
+async def test_work_history_refuses_a_bad_page(api: Api) -> None:
+    room = await api.room()
+    stranger = api.person("someone@example.com")
+    path = f"/api/accounts/{room['freelancer'].id}/work-history"
+    for query, field in (("?limit=0", "limit"), ("?limit=100000", "limit"), ("?limit=two", "limit"),
+                         ("?after=yesterday", "after")):
+        response = await api.call("GET", path + query, stranger)
+        assert response.status_code == 422, (query, response.text)
+        assert response.json()["error"]["code"] == "invalid_field"
+        assert field in response.json()["error"]["message"]
 
 
 async def test_work_history_of_unknown_account_is_404(api: Api) -> None:

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 
 from workroom.accounts import Account
 from workroom.auth import authenticate
-from workroom.errors import ApiError
+from workroom.errors import ApiError, invalid
 from workroom.services import Services
 from workroom.validation import Fields
 
@@ -71,3 +71,25 @@ def signed_in(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
 
 def path_param(request: Request, name: str) -> str:
     return str(request.path_params[name])
+
+
+def query_int(request: Request, name: str, default: int) -> int:
+    """A whole-number query parameter (422 naming it when it is not one)."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise invalid(name, "must be an integer") from None
+    if value < 0:
+        raise invalid(name, "must not be negative")
+    return value
+
+
+def page_limit(request: Request, services: Services, default: int) -> int:
+    """`limit`: how many items one page holds, 1 to WORKROOM_MAX_PAGE_SIZE."""
+    limit = query_int(request, "limit", default)
+    if limit < 1 or limit > services.settings.max_page_size:
+        raise invalid("limit", f"must be between 1 and {services.settings.max_page_size}")
+    return limit

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from workroom.accounts import Account
-from workroom.clock import isoformat
-from workroom.errors import not_found
+from workroom.clock import isoformat, parse_iso
+from workroom.errors import invalid, not_found
 from workroom.feedback import commands
 from workroom.feedback.views import request_views, room_feedback, work_history
-from workroom.http import idempotency_key, json_body, ok, path_param, signed_in
+from workroom.http import idempotency_key, json_body, ok, page_limit, path_param, signed_in
 from workroom.rooms.access import seat
 from workroom.rooms.routes import _source, event_response
 from workroom.services import Services
@@ -68,11 +70,23 @@ async def list_private_comments(request: Request, services: Services, account: A
 
 @signed_in
 async def account_work_history(request: Request, services: Services, account: Account) -> Response:
+    limit, after = page_limit(request, services, 50), _cursor(request.query_params.get("after"))
     async with services.transaction() as tx:
         subject = await tx.session.get(Account, path_param(request, "account"))
         if subject is None or subject.kind == "service":
             raise not_found("account")
-        return ok(await work_history(tx, subject))
+        return ok(await work_history(tx, subject, limit=limit, after=after))
+
+
+def _cursor(raw: str | None) -> tuple[datetime, str] | None:
+    """`after`: the `next` of the page before (when the contract started, and its room)."""
+    if raw is None:
+        return None
+    started, _, room_id = raw.rpartition("|")
+    try:
+        return parse_iso(started), room_id
+    except ValueError:
+        raise invalid("after", "must be the `next` of the page before") from None
 
 
 routes = [

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import aliased
 
 from workroom.accounts import Account
 from workroom.clock import isoformat
@@ -27,18 +30,21 @@ def feedback_view(feedback: Feedback, author: Account, subject: Account) -> dict
     }
 
 
-async def _feedback_rows(tx: Tx, *conditions: Any) -> list[dict[str, Any]]:
-    rows = (await tx.session.scalars(select(Feedback).where(*conditions).order_by(Feedback.given_at, Feedback.event_seq))).all()
-    views = []
-    for row in rows:
-        author, subject = await tx.session.get(Account, row.author_id), await tx.session.get(Account, row.subject_id)
-        assert author is not None and subject is not None
-        views.append(feedback_view(row, author, subject))
-    return views
+_author, _subject = aliased(Account), aliased(Account)
+
+
+async def _feedback_rows(tx: Tx, *conditions: Any) -> list[tuple[str, dict[str, Any]]]:
+    """The feedback that meets `conditions`, oldest first, as (room, view) with its author and
+    subject: one query."""
+    rows = await tx.session.execute(
+        select(Feedback, _author, _subject)
+        .join(_author, _author.id == Feedback.author_id).join(_subject, _subject.id == Feedback.subject_id)
+        .where(*conditions).order_by(Feedback.given_at, Feedback.event_seq))
+    return [(feedback.room_id, feedback_view(feedback, author, subject)) for feedback, author, subject in rows.all()]
 
 
 async def room_feedback(tx: Tx, room_id: str) -> list[dict[str, Any]]:
-    return await _feedback_rows(tx, Feedback.room_id == room_id)
+    return [view for _, view in await _feedback_rows(tx, Feedback.room_id == room_id)]
 
 
 async def request_views(tx: Tx, room_id: str) -> list[dict[str, Any]]:
@@ -48,9 +54,8 @@ async def request_views(tx: Tx, room_id: str) -> list[dict[str, Any]]:
              "expires_at": isoformat(r.expires_at), "feedback": r.feedback_id} for r in rows]
 
 
-def success_score(received: list[dict[str, Any]]) -> dict[str, Any]:
-    """From end-of-job feedback only; mid-contract feedback never counts."""
-    finals = [f["rating"] for f in received if f["kind"] == FINAL]
+def success_score(finals: list[int]) -> dict[str, Any]:
+    """From the ratings of end-of-job feedback only; mid-contract feedback never counts."""
     if not finals:
         return {"based_on": 0, "average_rating": None, "satisfied_percent": None}
     satisfied = sum(1 for rating in finals if rating >= SATISFIED_RATING)
@@ -58,27 +63,44 @@ def success_score(received: list[dict[str, Any]]) -> dict[str, Any]:
             "satisfied_percent": round(100 * satisfied / len(finals))}
 
 
-async def work_history(tx: Tx, account: Account) -> dict[str, Any]:
-    """Every contract the account worked on or hired for (awarded, so never a bare proposal), with
-    the feedback they received under it. An invite-only job whose client chose to hide its details
-    shows no title."""
-    rows = (await tx.session.execute(
-        select(Room, Member.role).join(Member, Member.room_id == Room.id)
-        .where(Member.account_id == account.id, Member.role.in_(("client", "freelancer")),
-               Room.started_at.is_not(None))
-        .order_by(Room.started_at.desc(), Room.id))).all()
-    contracts, received_all = [], []
+def history_cursor(started_at: datetime, room_id: str) -> str:
+    return f"{isoformat(started_at)}|{room_id}"
+
+
+async def work_history(tx: Tx, account: Account, *, limit: int,
+                       after: tuple[datetime, str] | None = None) -> dict[str, Any]:
+    """The contracts the account worked on or hired for (awarded, so never a bare proposal), newest
+    first, `limit` at a time from after the cursor `after` (`next` names the following page), with the
+    feedback they received under each. An invite-only job whose client chose to hide its details
+    shows no title. The success score counts every contract's end-of-job feedback, not one page's."""
+    contracts_of = (select(Room.id).join(Member, Member.room_id == Room.id)
+                    .where(Member.account_id == account.id, Member.role.in_(("client", "freelancer")),
+                           Room.started_at.is_not(None)))
+    page = (select(Room, Member.role).join(Member, Member.room_id == Room.id)
+            .where(Room.id.in_(contracts_of), Member.account_id == account.id)
+            .order_by(Room.started_at.desc(), Room.id.desc()).limit(limit + 1))
+    if after is not None:
+        page = page.where(tuple_(Room.started_at, Room.id) < tuple_(*after))
+    rows = (await tx.session.execute(page)).all()
+    more, rows = len(rows) > limit, rows[:limit]
+    by_room: dict[str, list[dict[str, Any]]] = {room.id: [] for room, _ in rows}
+    for room_id, view in await _feedback_rows(tx, Feedback.room_id.in_(list(by_room))):
+        by_room[room_id].append(view)
+    contracts = []
     for room, role in rows:
-        everything = await _feedback_rows(tx, Feedback.room_id == room.id)
-        received = [f for f in everything if f["subject"]["id"] == account.id]
+        everything = by_room[room.id]
         hidden = room.invite_only and any(f["hide_job_details"] and f["author"]["role"] == "client" for f in everything)
         contracts.append({
             "room": room.id, "title": None if hidden else room.title, "job_details_hidden": hidden,
             "role": role, "kind": room.kind, "status": room.status,
             "started_at": isoformat(room.started_at) if room.started_at else None,
             "completed_at": isoformat(room.completed_at) if room.completed_at else None,
-            "feedback": [dict(f, mid_contract=f["kind"] != FINAL) for f in received],
+            "feedback": [dict(f, mid_contract=f["kind"] != FINAL) for f in everything
+                         if f["subject"]["id"] == account.id],
         })
-        received_all += received
+    finals = (await tx.session.scalars(select(Feedback.rating).where(
+        Feedback.subject_id == account.id, Feedback.kind == FINAL, Feedback.room_id.in_(contracts_of)))).all()
+    last = rows[-1][0] if rows else None
     return {"account": {"id": account.id, "name": account.name}, "contracts": contracts,
-            "success_score": success_score(received_all)}
+            "next": history_cursor(last.started_at, last.id) if more and last and last.started_at else None,
+            "success_score": success_score(list(finals))}

@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from workroom.accounts import Account
 from workroom.errors import ApiError, invalid, not_found
-from workroom.http import idempotency_key, json_body, ok, path_param, signed_in
+from workroom.http import idempotency_key, json_body, ok, page_limit, path_param, query_int, signed_in
 from workroom.rooms import commands, lifecycle
 from workroom.rooms.access import require_service, seat
 from workroom.rooms.files import keep_file, receive_upload
@@ -140,28 +140,13 @@ async def update_my_membership(request: Request, services: Services, account: Ac
 
 @signed_in
 async def list_events(request: Request, services: Services, account: Account) -> Response:
-    since, limit = _int_param(request, "since", 0), _int_param(request, "limit", 100)
-    if limit < 1 or limit > services.settings.max_page_size:
-        raise invalid("limit", f"must be between 1 and {services.settings.max_page_size}")
+    since, limit = query_int(request, "since", 0), page_limit(request, services, 100)
     async with services.transaction() as tx:
         the_seat = await seat(tx, path_param(request, "room"), account)
         events = await services.log.read(tx.session, the_seat.room.id, since, limit)
     body = '{"events":[' + ",".join(e.envelope for e in events) + '],"next_since":' + \
         str(events[-1].seq if events else since) + "}"
     return Response(body, media_type="application/json")
-
-
-def _int_param(request: Request, name: str, default: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise invalid(name, "must be an integer") from None
-    if value < 0:
-        raise invalid(name, "must not be negative")
-    return value
 
 
 @signed_in
