@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, case, func, or_, select
+from sqlalchemy import String, bindparam, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -38,8 +38,15 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+# Sign-in and mail routing read accounts all the time: their statements are built once.
+BY_EMAIL = select(Account).where(func.lower(Account.email) == bindparam("email"))
+BY_TOKEN = (select(Account)
+            .where(or_(Account.id == bindparam("sub"), func.lower(Account.email) == bindparam("email")))
+            .order_by(case((Account.id == bindparam("sub"), 0), else_=1)).limit(1))
+
+
 async def find_by_email(session: AsyncSession, email: str) -> Account | None:
-    return await session.scalar(select(Account).where(func.lower(Account.email) == normalize_email(email)))
+    return await session.scalar(BY_EMAIL, {"email": normalize_email(email)})
 
 
 async def account_for_email(session: AsyncSession, email: str, name: str, now: datetime) -> Account:
@@ -54,9 +61,7 @@ async def account_for_email(session: AsyncSession, email: str, name: str, now: d
 
 async def token_account(session: AsyncSession, sub: str, email: str) -> Account | None:
     """The existing account a token names: by id, else by email; one query."""
-    return await session.scalar(
-        select(Account).where(or_(Account.id == sub, func.lower(Account.email) == normalize_email(email)))
-        .order_by(case((Account.id == sub, 0), else_=1)).limit(1))
+    return await session.scalar(BY_TOKEN, {"sub": sub, "email": normalize_email(email)})
 
 
 async def account_for_token(

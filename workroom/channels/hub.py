@@ -13,7 +13,7 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from workroom.channels.broker import RESUMED, room_channel
 from workroom.channels.feed import RoomFeed, Socket, Subscription
@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 ROOM_PREFIX = room_channel("")
 PRESENCE_SIGNAL = "~p"
 READ_SIGNAL = "~r"          # + {"account", "origin", "frame"}: a read marker moved
+# A room's head when its feed opens, and the open feeds' heads at each health check.
+HEAD = select(Room.head_seq).where(Room.id == bindparam("room_id"))
+HEADS = select(Room.id, Room.head_seq).where(Room.id.in_(bindparam("rooms", expanding=True)))
 
 
 class Hub:
@@ -79,7 +82,7 @@ class Hub:
                 try:
                     await self.broker.subscribe(room_channel(room_id))   # confirmed before the head is read
                     async with reading(self.services) as tx:
-                        head = await tx.session.scalar(select(Room.head_seq).where(Room.id == room_id))
+                        head = await tx.session.scalar(HEAD, {"room_id": room_id})
                         if head is None:
                             raise not_found()
                         feed.opened(head)
@@ -238,8 +241,7 @@ class Hub:
         rooms = [room_id for room_id, feed in self.feeds.items() if not feed.opening]
         if rooms:
             async with reading(self.services) as tx:
-                heads = dict((await tx.session.execute(
-                    select(Room.id, Room.head_seq).where(Room.id.in_(rooms)))).all())
+                heads = dict((await tx.session.execute(HEADS, {"rooms": rooms})).all())
             for room_id, head in heads.items():
                 open_feed = self.feeds.get(room_id)
                 if open_feed is not None and head > open_feed.delivered and open_feed.filling is None:

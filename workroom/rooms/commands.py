@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from workroom.accounts import Account, account_for_email
@@ -314,16 +314,18 @@ async def support_join(services: Services, agent: Account, room_id: str, *, sour
                                          {"agent": {"id": agent.id, "name": agent.name}}, source=source)
 
 
+UNREAD = (select(Event.room_id, func.count())
+          .select_from(Event)
+          .outerjoin(ReadMarker, and_(ReadMarker.room_id == Event.room_id,
+                                      ReadMarker.account_id == bindparam("account_id")))
+          .where(Event.room_id.in_(bindparam("room_ids", expanding=True)), Event.actor_id != bindparam("account_id"),
+                 Event.seq > func.coalesce(ReadMarker.seq, 0))
+          .group_by(Event.room_id))
+
+
 async def unread_counts(tx: Tx, account_id: str, room_ids: list[str]) -> dict[str, int]:
-    """Events by others after the reader's marker, per room."""
+    """Events by others after the reader's marker, per room (every read op asks)."""
     if not room_ids:
         return {}
-    rows = await tx.session.execute(
-        select(Event.room_id, func.count())
-        .select_from(Event)
-        .outerjoin(ReadMarker, and_(ReadMarker.room_id == Event.room_id, ReadMarker.account_id == account_id))
-        .where(Event.room_id.in_(room_ids), Event.actor_id != account_id,
-               Event.seq > func.coalesce(ReadMarker.seq, 0))
-        .group_by(Event.room_id)
-    )
+    rows = await tx.session.execute(UNREAD, {"account_id": account_id, "room_ids": room_ids})
     return {room_id: count for room_id, count in rows.all()}

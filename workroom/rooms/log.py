@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Sequence, cast
 
-from sqlalchemy import CursorResult, bindparam, insert, select, update
+from sqlalchemy import CursorResult, Integer, bindparam, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from workroom.clock import isoformat
@@ -55,10 +55,6 @@ class StoredEvent:
 
     def as_dict(self) -> dict[str, Any]:
         return cast(dict[str, Any], json.loads(self.envelope))
-
-    @classmethod
-    def from_row(cls, row: Event, *, replayed: bool = False) -> "StoredEvent":
-        return cls(row.room_id, row.seq, row.type, row.actor_id, row.envelope, replayed)
 
 
 # The hot path's statements, built once: Core on the tables, so no ORM unit of work runs per event.
@@ -129,6 +125,12 @@ async def _store(tx: "Tx", writes: tuple["EventWrite", ...], params: dict[str, A
     return returned
 
 
+LOCK_ROOM = (select(Room).where(Room.id == bindparam("room_id")).with_for_update()
+             .execution_options(populate_existing=True))
+# A page of the log (resumes, gap fills, GET …/events), as the columns a StoredEvent holds.
+READ_PAGE = (select(_events.c.room_id, _events.c.seq, _events.c.type, _events.c.actor_id, _events.c.envelope)
+             .where(_events.c.room_id == bindparam("room_id"), _events.c.seq > bindparam("since"))
+             .order_by(_events.c.seq).limit(bindparam("limit", type_=Integer())))
 FIND_REPEAT = select(_events.c.room_id, _events.c.seq, _events.c.type, _events.c.actor_id, _events.c.envelope).where(
     _events.c.room_id == bindparam("room_id"), _events.c.actor_id == bindparam("actor_id"),
     _events.c.client_id == bindparam("client_id"))
@@ -145,9 +147,7 @@ def chain_hash(prev_hash: str, envelope: str) -> str:
 async def lock_room(tx: "Tx", room_id: str) -> Room:
     """Take the room's row lock before an append, so concurrent appends queue for the next `seq`
     (SQLite: `BEGIN IMMEDIATE` already holds the database's one write lock)."""
-    room = await tx.session.scalar(
-        select(Room).where(Room.id == room_id).with_for_update().execution_options(populate_existing=True)
-    )
+    room = await tx.session.scalar(LOCK_ROOM, {"room_id": room_id})
     if room is None:
         raise not_found()
     return room
@@ -220,7 +220,5 @@ class RoomLog:
         return stored
 
     async def read(self, session: Any, room_id: str, since: int, limit: int) -> list[StoredEvent]:
-        rows = await session.scalars(
-            select(Event).where(Event.room_id == room_id, Event.seq > since).order_by(Event.seq).limit(limit)
-        )
-        return [StoredEvent.from_row(row) for row in rows]
+        rows = await session.execute(READ_PAGE, {"room_id": room_id, "since": since, "limit": limit})
+        return [StoredEvent(*row) for row in rows]
