@@ -101,6 +101,8 @@ class Settings:
     presence_ttl_seconds: int = 30                # a dead process's presence fades after this
     # Whether `workroom smtp` also processes the mail it stores (else only `workroom worker` does).
     smtp_process_inline: bool = True
+    # HTTP writes (POST, PUT, PATCH, DELETE) per person per minute, per process; past it 429.
+    http_writes_per_minute: int = 300
     # Who may read /metrics from elsewhere than this machine (Bearer); the smtp/worker processes' port.
     metrics_token: str | None = None
     metrics_port: int = 0
@@ -171,6 +173,7 @@ class Settings:
             hub_check_seconds=_int(env, "WORKROOM_HUB_CHECK_MS", 2000, minimum=50) / 1000,
             presence_ttl_seconds=_int(env, "WORKROOM_PRESENCE_TTL_SECONDS", 30, minimum=2),
             smtp_process_inline=_bool(env, "WORKROOM_SMTP_PROCESS_INLINE", True),
+            http_writes_per_minute=_int(env, "WORKROOM_HTTP_WRITES_PER_MINUTE", 300, minimum=1),
             metrics_token=metrics_token,
             metrics_port=_port(env, "WORKROOM_METRICS_PORT"),
         )

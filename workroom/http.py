@@ -4,6 +4,7 @@ handler wrapper that signs the caller in and turns `ApiError` into `{"error": {c
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, Awaitable, Callable
 
 from starlette.requests import Request
@@ -25,7 +26,8 @@ def services_of(request: Request) -> Services:
 
 
 def error_response(error: ApiError) -> JSONResponse:
-    return JSONResponse(error.as_json(), status_code=error.status)
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
+    return JSONResponse(error.as_json(), status_code=error.status, headers=headers)
 
 
 def ok(payload: Any, status: int = 200) -> JSONResponse:
@@ -63,10 +65,21 @@ def signed_in(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         services = services_of(request)
         account = await authenticate(request, services)
+        if request.method not in ("GET", "HEAD"):
+            count_write(services, account)
         return await handler(request, services, account)
 
     endpoint.__name__ = handler.__name__
     return endpoint
+
+
+def count_write(services: Services, account: Account) -> None:
+    """Each person's writes over HTTP are limited per minute (WORKROOM_HTTP_WRITES_PER_MINUTE), as a
+    socket's posts are; the marketplace's service account, which sets up rooms in bulk, is not."""
+    if account.kind == "service" or services.http_writes.allow(account.id):
+        return
+    wait = math.ceil(services.http_writes.retry_after(account.id)) or 1
+    raise ApiError(429, "rate_limited", f"Too many changes in a minute; try again in {wait} s.", retry_after=wait)
 
 
 def path_param(request: Request, name: str) -> str:

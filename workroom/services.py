@@ -20,6 +20,7 @@ from workroom.config import Settings
 from workroom.db.database import Database
 from workroom.metrics import EVENTS, PUBLISH_FAILURES
 from workroom.policy import Policy, policy_named
+from workroom.rate_limit import RateLimiter
 from workroom.rooms.log import RoomLog, StoredEvent
 from workroom.timers import Timers
 
@@ -44,6 +45,7 @@ class Services:
         self.broker: Broker = broker or make_broker(settings)
         self.log = RoomLog()
         self.timers = Timers()
+        self.http_writes = RateLimiter(self.clock, settings.http_writes_per_minute)
         # Where clients' money comes from: the built-in test gateway unless a processor is plugged in.
         self.payment_gateway: PaymentGateway = default_gateway()
         # Periodic jobs the worker runs besides timers (the email outbox, for one).

@@ -22,7 +22,7 @@ from workroom.channels.hub import Hub
 from workroom.channels.outlet import Outlet
 from workroom.reads import reading
 from workroom.channels.send_queue import SendQueue
-from workroom.email_bridge.rate_limit import RateLimiter
+from workroom.rate_limit import RateLimiter
 from workroom.clock import SystemClock
 from workroom.errors import ApiError
 from workroom.rooms import commands

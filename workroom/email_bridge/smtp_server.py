@@ -17,6 +17,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from workroom.clock import Clock
 from workroom.metrics import SMTP_REPLIES
+from workroom.rate_limit import RateLimiter
 from workroom.reads import reading
 
 from . import addresses, tokens
@@ -24,7 +25,6 @@ from .compose import MailIdentity
 from .store_batcher import StoreBatcher
 from .install import bridge_of
 from .processor import InboundProcessor
-from .rate_limit import RateLimiter
 
 if TYPE_CHECKING:
     from workroom.services import Services

@@ -1,4 +1,5 @@
-"""A sliding-window counter per key (reply token, client IP), read from the injectable clock."""
+"""A sliding-window counter per key (a reply token, a client IP, an account, a socket), read from
+the injectable clock. Each process counts its own."""
 from __future__ import annotations
 
 from collections import deque
@@ -26,3 +27,10 @@ class RateLimiter:
         if len(self._hits) > 100_000:  # forget idle keys so a scan of many addresses cannot grow memory
             self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > now - self.window}
         return True
+
+    def retry_after(self, key: str) -> float:
+        """Seconds until `key` may be counted again (0 when it may now)."""
+        hits = self._hits.get(key)
+        if not hits or len(hits) < self.limit:
+            return 0.0
+        return max(0.0, (hits[0] + self.window - self.clock.now()).total_seconds())
