@@ -60,8 +60,15 @@ async def test_a_post_moves_the_event_and_request_figures_and_the_hub_is_there(
         assert any(key[0] == name for key in after), name
     refused = {"method": "GET", "route": "/api/rooms/{room}", "status": "404"}
     await http.get("/api/rooms/r_nosuchroom", headers={"Authorization": f"Bearer {setup['client'].token}"})
-    assert value(await scrape(http), "workroom_http_requests_total", **refused) == \
+    await http.request("BREW", "/api/teapot-" + setup.id)  # neither its verb nor its path makes a series
+    last = await scrape(http)
+    assert value(last, "workroom_http_requests_total", **refused) == \
         value(after, "workroom_http_requests_total", **refused) + 1
+    brewed = {"method": "other", "route": "unmatched", "status": "404"}
+    assert value(last, "workroom_http_requests_total", **brewed) == \
+        value(after, "workroom_http_requests_total", **brewed) + 1
+    assert not any(labels_value in ("BREW",) or setup.id in labels_value
+                   for (_, labels) in last for _, labels_value in labels)
 
 
 async def test_timers_count_fired_and_failed_with_their_lateness(services: Services, http: httpx.AsyncClient) -> None:

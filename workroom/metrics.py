@@ -82,6 +82,15 @@ HUBS = HubFigures()
 REGISTRY.register(HUBS)
 
 
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def method_of(scope: Scope) -> str:
+    """The request's method, or `other`: a client must not mint a series with a made-up verb."""
+    method = scope["method"]
+    return method if method in METHODS else "other"
+
+
 def route_of(scope: Scope) -> str:
     """The route's template (`/api/rooms/{room}`), never the raw path: one series per route."""
     route = scope.get("route")
@@ -111,7 +120,7 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, counted_send)
         finally:
-            HTTP_REQUESTS.labels(scope["method"], route_of(scope), str(status)).inc()
+            HTTP_REQUESTS.labels(method_of(scope), route_of(scope), str(status)).inc()
 
 
 def may_read(token: str | None, authorization: str | None, client_host: str | None) -> None:
