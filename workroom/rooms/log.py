@@ -127,11 +127,12 @@ async def _store(tx: "Tx", writes: tuple["EventWrite", ...], params: dict[str, A
 
 LOCK_ROOM = (select(Room).where(Room.id == bindparam("room_id")).with_for_update()
              .execution_options(populate_existing=True))
-# A page of the log (resumes, gap fills, GET …/events), as the columns a StoredEvent holds.
-READ_PAGE = (select(_events.c.room_id, _events.c.seq, _events.c.type, _events.c.actor_id, _events.c.envelope)
-             .where(_events.c.room_id == bindparam("room_id"), _events.c.seq > bindparam("since"))
+# Events are read as the columns a StoredEvent holds, in its order.
+_STORED = (_events.c.room_id, _events.c.seq, _events.c.type, _events.c.actor_id, _events.c.envelope)
+# A page of the log (resumes, gap fills, GET …/events).
+READ_PAGE = (select(*_STORED).where(_events.c.room_id == bindparam("room_id"), _events.c.seq > bindparam("since"))
              .order_by(_events.c.seq).limit(bindparam("limit", type_=Integer())))
-FIND_REPEAT = select(_events.c.room_id, _events.c.seq, _events.c.type, _events.c.actor_id, _events.c.envelope).where(
+FIND_REPEAT = select(*_STORED).where(
     _events.c.room_id == bindparam("room_id"), _events.c.actor_id == bindparam("actor_id"),
     _events.c.client_id == bindparam("client_id"))
 
