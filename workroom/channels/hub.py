@@ -167,9 +167,7 @@ class Hub:
         """Move the account's read marker in the room (the `read` op and `POST …/read`); returns the
         marker and the unread count, which the account's sockets, on every process, are told.
         `origin`, the socket that asked, gets its own reply instead."""
-        marker = await commands.mark_read(self.services, account, room_id, seq)
-        async with reading(self.services) as tx:
-            unread = (await commands.unread_counts(tx, account.id, [room_id])).get(room_id, 0)
+        marker, unread = await commands.mark_read(self.services, account, room_id, seq)
         await self._read_moved(room_id, account.id, origin, frame("read", room=room_id, seq=marker, unread=unread))
         return marker, unread
 

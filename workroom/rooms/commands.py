@@ -264,8 +264,8 @@ async def respond_to_meeting(services: Services, account: Account, room_id: str,
                                          {"meeting": meeting.id}, source=source)
 
 
-async def mark_read(services: Services, account: Account, room_id: str, seq: int) -> int:
-    """Move the reader's marker forward (never back); returns the marker."""
+async def mark_read(services: Services, account: Account, room_id: str, seq: int) -> tuple[int, int]:
+    """Move the reader's marker forward (never back); returns the marker and what is still unread."""
     async with services.transaction() as tx:
         the_seat = await seat(tx, room_id, account)
         if seq > the_seat.room.head_seq:
@@ -275,7 +275,9 @@ async def mark_read(services: Services, account: Account, room_id: str, seq: int
             marker = ReadMarker(room_id=room_id, account_id=account.id, seq=0)
             tx.session.add(marker)
         marker.seq = max(marker.seq, seq)
-        return marker.seq
+        await tx.session.flush()  # the count below reads the moved marker
+        unread = (await unread_counts(tx, account.id, [room_id])).get(room_id, 0)
+        return marker.seq, unread
 
 
 async def set_archived(services: Services, account: Account, room_ids: list[str], archived: bool) -> list[str]:
