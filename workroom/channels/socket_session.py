@@ -78,15 +78,20 @@ class SocketSession:
     def send_event(self, frame: Outgoing) -> None:
         if self._drain is None and self.outlet.try_write(frame):
             return
-        if not self.queue.put(frame):
+        if self.queue.put(frame):
+            self._start_draining()
+        else:
             self._give_up(TOO_SLOW)
-        elif self._drain is None and self.close_code is None:
-            self._drain = asyncio.get_running_loop().create_task(self._drain_queue())
 
     def send_ephemeral(self, frame: OutFrame) -> None:
         if self._drain is None and self.outlet.try_write(frame):
             return
-        if self.queue.put(frame, ephemeral=True) and self._drain is None and self.close_code is None:
+        if self.queue.put(frame, ephemeral=True):
+            self._start_draining()
+
+    def _start_draining(self) -> None:
+        """Frames are queued: one drain task writes them as the socket takes them."""
+        if self._drain is None and self.close_code is None:
             self._drain = asyncio.get_running_loop().create_task(self._drain_queue())
 
     def reply(self, text: str) -> None:
@@ -178,7 +183,8 @@ class SocketSession:
             await self.hub.leave(sub)
 
     async def _close(self, code: int) -> None:
-        reasons = {NOT_AUTHENTICATED: "signed out: your token or session expired", TOO_SLOW: "too slow: reconnect and subscribe with since", RATE_LIMITED: "rate limited",
+        reasons = {NOT_AUTHENTICATED: "signed out: your token or session expired",
+                   TOO_SLOW: "too slow: reconnect and subscribe with since", RATE_LIMITED: "rate limited",
                    TOO_LARGE: "frame too large", SERVER_ERROR: "server error"}
         try:
             # a client that reads nothing cannot take even the close frame: do not wait forever
