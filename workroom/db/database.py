@@ -44,10 +44,6 @@ class Database:
         async with self._sqlite_writer:
             yield
 
-    @property
-    def dialect(self) -> str:
-        return self.engine.dialect.name
-
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
@@ -56,13 +52,15 @@ class Database:
         await self.engine.dispose()
 
 
+def on_postgresql(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
 def skip_locked(session: AsyncSession, query: Select[Any]) -> Select[Any]:
     """A work queue's claim (timers, outbox, received mail): on PostgreSQL the rows it returns are
     locked and rows another worker holds are skipped, so workers share a queue without waiting on
     each other; SQLite has one writer, so there is nothing to skip."""
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        return query.with_for_update(skip_locked=True)
-    return query
+    return query.with_for_update(skip_locked=True) if on_postgresql(session) else query
 
 
 def _serialize_sqlite_writers(engine: AsyncEngine) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import CursorResult, Integer, bindparam, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from workroom.clock import isoformat
+from workroom.db.database import on_postgresql
 from workroom.errors import not_found
 from workroom.rooms.models import Event, Room
 
@@ -105,7 +106,7 @@ def store_event_statement(writes: tuple[Any, ...]) -> Any:
 
 async def _store(tx: "Tx", writes: tuple["EventWrite", ...], params: dict[str, Any]) -> list[dict[str, Any] | None]:
     """Store the event and its writes; what each write returned (None: nothing)."""
-    if tx.session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
+    if on_postgresql(tx.session):
         result = cast(CursorResult[Any], await tx.session.execute(
             store_event_statement(tuple(write.statement for write in writes)), params))
         row = result.first()._mapping if result.returns_rows else {}  # type: ignore[union-attr]
