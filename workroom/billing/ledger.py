@@ -123,11 +123,12 @@ _entries, _postings = LedgerEntry.__table__, LedgerPosting.__table__
 # try wrote one with this key; the postings go in only when the claim did. PostgreSQL does both in
 # the event's own statement (the postings read the claimed row from a WITH); SQLite, which has no
 # data-modifying WITH, in two statements, the postings finding the entry this event claimed.
-_entry_values: dict[str, BindParameter[Any]] = {"room_id": bindparam("ledger_room_id", type_=String()), "key": bindparam("ledger_key", type_=String()),
-                 "kind": bindparam("ledger_kind", type_=String()), "currency": bindparam("ledger_currency", type_=String()),
-                 "milestone_id": bindparam("ledger_milestone_id", type_=String()),
-                 "event_seq": bindparam("event_seq", type_=Integer()),
-                 "at": bindparam("event_at", type_=_entries.c.at.type), "memo": bindparam("ledger_memo", type_=String())}
+_entry_values: dict[str, BindParameter[Any]] = {
+    "room_id": bindparam("ledger_room_id", type_=String()), "key": bindparam("ledger_key", type_=String()),
+    "kind": bindparam("ledger_kind", type_=String()), "currency": bindparam("ledger_currency", type_=String()),
+    "milestone_id": bindparam("ledger_milestone_id", type_=String()),
+    "event_seq": bindparam("event_seq", type_=Integer()),
+    "at": bindparam("event_at", type_=_entries.c.at.type), "memo": bindparam("ledger_memo", type_=String())}
 _claimed = (postgresql_insert(_entries).values(_entry_values)
             .on_conflict_do_nothing(index_elements=["room_id", "key"]).returning(_entries.c.id).cte("ledger_claimed"))
 _posting = (func.unnest(bindparam("ledger_accounts", type_=ARRAY(String())),

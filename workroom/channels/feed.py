@@ -259,4 +259,3 @@ def _chunks(frames: list[OutFrame]) -> list[Outgoing]:
             chunks.append(part[0] if len(part) == 1 else OutBatch(part))
             start, size = i + 1, 0
     return chunks
-
