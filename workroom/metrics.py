@@ -139,15 +139,11 @@ def may_read(token: str | None, authorization: str | None, client_host: str | No
                        "Metrics are served to this machine only; set WORKROOM_METRICS_TOKEN to read them from elsewhere.")
 
 
-def exposition() -> bytes:
-    return generate_latest(REGISTRY)
-
-
 async def metrics(request: Request) -> Response:
     settings = request.app.state.services.settings
     may_read(settings.metrics_token, request.headers.get("authorization"),
              request.client.host if request.client else None)
-    return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
 routes = [Route("/metrics", metrics, methods=["GET"])]
