@@ -23,7 +23,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timezone
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, bindparam, func, or_, select, update
+from sqlalchemy import Boolean, String, bindparam, func, select, update
 
 from workroom.billing import ledger, milestones
 from workroom.billing.models import EscrowWatch, Milestone
@@ -47,8 +47,9 @@ DISPUTE_STEP_PREFIXES = ("case.", "dispute.")  # support's dispute assistance, a
 LEAVES_DORMANCY = frozenset({"terms.proposed", "terms.accepted", "milestone.released", "job.cancellation_requested"})
 
 
-def is_activity(event_type: str) -> bool:
-    return event_type in ACTIVITY or event_type.startswith(DISPUTE_STEP_PREFIXES)
+def is_activity(actor_id: str, event_type: str) -> bool:
+    """Only people's actions are activity: the system's automatic releases and refunds are not."""
+    return actor_id != SYSTEM.id and (event_type in ACTIVITY or event_type.startswith(DISPUTE_STEP_PREFIXES))
 
 
 def _midnight(day: date) -> datetime:
@@ -66,15 +67,12 @@ async def dormant_date(tx: "Tx", services: "Services", room_id: str, watch: Escr
 
 
 _watch = EscrowWatch.__table__
-_type = bindparam("event_type", type_=String())
 # Every person's activity is recorded with its event, in the event's own round trip (an EventWrite);
-# the stage it returns says whether there is more to do. Only fixed-price rooms have a watch.
+# the stage it returns says whether there is more to do. Only fixed-price rooms have a watch. Whether
+# the event is activity is decided here, by `is_activity`, and passed in as one parameter.
 TOUCH = (update(_watch)
          .where(_watch.c.room_id == bindparam("event_room_id", type_=String()),
-                bindparam("event_actor_id", type_=String()) != SYSTEM.id,
-                # comparisons rather than IN (list), which would be rendered anew for every event
-                or_(*(_type == kind for kind in sorted(ACTIVITY)),
-                    *(_type.startswith(prefix) for prefix in DISPUTE_STEP_PREFIXES)))
+                bindparam("watch_activity", type_=Boolean()))
          .values(last_activity_at=bindparam("event_at", type_=_watch.c.last_activity_at.type))
          .returning(_watch.c.stage, _watch.c.stage_at))
 
@@ -96,9 +94,12 @@ def install(services: "Services") -> None:
     step = policy.dormant_freelancer_notice_after
     settle_step = policy.dormant_settle_after - policy.dormant_freelancer_notice_after
 
+    def activity(row: dict[str, Any]) -> dict[str, Any]:
+        return {"watch_activity": is_activity(row["actor_id"], row["type"])}
+
     async def on_touched(tx: "Tx", room: Room, event: StoredEvent, touched: dict[str, Any] | None) -> None:
-        if room.kind != "fixed" or event.actor_id == SYSTEM.id or not is_activity(event.type):
-            return  # only people's actions are activity; automatic releases and refunds are not
+        if room.kind != "fixed" or not is_activity(event.actor_id, event.type):
+            return
         # The common case needs nothing else: the room is active with its check armed (activity only
         # moves the dormant date later, and the armed check re-computes it when it fires). A terms
         # change may move the last milestone date earlier: it always re-arms.
@@ -170,7 +171,7 @@ def install(services: "Services") -> None:
         if watch.stage_at is not None:
             await arm(tx, services, room.id, watch.stage_at)
 
-    services.log.add_write(EventWrite(TOUCH, then=on_touched))
+    services.log.add_write(EventWrite(TOUCH, activity, on_touched))
     services.timers.handlers[TIMER] = on_timer
 
 
