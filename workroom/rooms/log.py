@@ -14,10 +14,12 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Sequence, cast
 
 from sqlalchemy import CursorResult, Integer, bindparam, insert, select, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm.attributes import set_committed_value
 
 from workroom.clock import isoformat
 from workroom.db.database import on_postgresql
+from workroom.db.driver import DriverStatement
 from workroom.errors import not_found
 from workroom.rooms.models import Event, Room
 
@@ -90,26 +92,26 @@ class EventWrite:
 
 
 @lru_cache(maxsize=256)
-def store_event_statement(writes: tuple[Any, ...]) -> Any:
+def store_event_statement(writes: tuple[Any, ...], dialect: Dialect) -> DriverStatement:
     """PostgreSQL stores one event in one round trip: its row, the room's head moved to it, and the
     `EventWrite`s' statements as data-modifying WITHs (which run whether or not the outer statement
     reads them), all with the same parameters; the first row each write returns comes back as
-    `write_<n>_<column>`. Built once per set of writes, so that its cache key is too."""
+    `write_<n>_<column>`. Built and compiled once per set of writes, and run on the driver (see
+    `workroom.db.driver`): it is the server's most frequent statement."""
     ctes = [write.cte(f"write_{n}") for n, write in enumerate(writes)]
     statement = (update(_rooms).where(_rooms.c.id == _inserted.c.room_id)
                  .values(head_seq=_inserted.c.seq, head_hash=_inserted.c.hash, last_event_at=_inserted.c.at)
                  .add_cte(_inserted, *ctes))
     returned = [select(column).limit(1).scalar_subquery().label(f"write_{n}_{column.name}")
                 for n, cte in enumerate(ctes) for column in cte.c]
-    return statement.returning(*returned) if returned else statement
+    return DriverStatement(statement.returning(*returned) if returned else statement, dialect)
 
 
 async def _store(tx: "Tx", writes: tuple["EventWrite", ...], params: dict[str, Any]) -> list[dict[str, Any] | None]:
     """Store the event and its writes; what each write returned (None: nothing)."""
     if on_postgresql(tx.session):
-        result = cast(CursorResult[Any], await tx.session.execute(
-            store_event_statement(tuple(write.statement for write in writes)), params))
-        row = result.first()._mapping if result.returns_rows else {}  # type: ignore[union-attr]
+        store = store_event_statement(tuple(write.statement for write in writes), tx.session.get_bind().dialect)
+        row = await store.fetchrow(tx.session, params)
         returned = []
         for n, write in enumerate(writes):
             values = {column.name: row.get(f"write_{n}_{column.name}") for column in write.statement.exported_columns}
@@ -203,7 +205,10 @@ class RoomLog:
         })
         digest = chain_hash(room.head_hash, envelope)
         # What the caller changed through the ORM is written first: the writes read the database.
-        await tx.session.flush()
+        # (A money command's rows ride in `also` and leave nothing to flush: no round trip then.)
+        session = tx.session
+        if session.new or session.dirty or session.deleted:
+            await session.flush()
         row = {"room_id": room.id, "seq": seq, "type": type, "at": tx.now, "actor_id": actor.id, "source": source,
                "client_id": client_id or None, "envelope": envelope, "prev_hash": room.head_hash, "hash": digest}
         params = {f"event_{column}": value for column, value in row.items()}
