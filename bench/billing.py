@@ -8,11 +8,20 @@ release timers. The ceiling is `INSERT INTO t(v) VALUES ($1)` in its own transac
 asyncpg pool. Both run in the same number of processes with the same number of concurrent tasks
 each, against a database created for the run (`wr_bench_billing_<pid>`, dropped afterwards).
 
-Each room's first milestone is funded and released before the clock starts (the connections
-opened, their statements prepared), as the ceiling's pool opens its connections before its clock.
+A run is `--rounds` rounds (default 3), each the ceiling and then the milestone operations, so
+that a busy spell on the shared machine weighs on both sides of one round's ratio; the summary
+gives the median round. Each round's milestones are new: in each room, the round's first one is
+funded and released before the clock starts (the connections opened, their statements prepared),
+as the ceiling's pool opens its connections before its clock.
+
+`--floor` adds to each round the database's own share: the statements every operation of the
+round sent, recorded beforehand on a copy of the prepared database (one operation at a time), are
+replayed on a second copy through raw asyncpg, each operation's in a transaction as the commands
+run them, with no Python in between: the rate no client of these statements could beat here.
 
 Options: `--processes N` (default 2), `--tasks N` per process (default 16), `--rooms-per-task N`
-(default 4), `--milestones N` per room (default 30), `--seconds S` for the ceiling (default 10).
+(default 4), `--milestones N` per room and round (default 30), `--seconds S` for the ceiling
+(default 10), `--rounds N`, `--floor`.
 
 `--layers` measures instead where a money command's client CPU goes, one transaction at a time
 in one process: the same locked read (`OPEN_MILESTONE`, the first statement of every money
@@ -93,8 +102,10 @@ async def _prepare(db: str, var: str, rooms: int, milestones: int) -> list[tuple
         await services.stop()
 
 
-async def _billing_worker(db: str, var: str, share: list[tuple[str, str, list[str]]],
-                          tasks: int) -> tuple[int, float, float]:
+Room = tuple[str, str, list[str]]  # room id, its client's account id, the milestones of a round
+
+
+async def _billing_worker(db: str, var: str, share: list[Room], tasks: int) -> tuple[int, float, float]:
     from workroom.accounts import Account
     from workroom.billing import milestones
 
@@ -104,7 +115,7 @@ async def _billing_worker(db: str, var: str, share: list[tuple[str, str, list[st
         async with services.transaction() as tx:
             clients = {cid: await tx.session.get(Account, cid) for _, cid, _ in share}
 
-        async def run(rooms: list[tuple[str, str, list[str]]], *, first: bool) -> int:
+        async def run(rooms: list[Room], *, first: bool) -> int:
             ops = 0
             for room_id, client_id, ids in rooms:
                 client = clients[client_id]
@@ -146,11 +157,82 @@ async def _ceiling_worker(db: str, tasks: int, seconds: float) -> tuple[int, flo
     return sum(counts), elapsed, cpu
 
 
+Operation = list[tuple[str, tuple[Any, ...]]]  # the statements one command sent, with their arguments
+
+
+async def _capture(db: str, var: str, rooms: list[Room]) -> dict[str, list[Operation]]:
+    """Every fund and release of these rooms, one at a time, and the statements each sent (the
+    session's, seen by SQLAlchemy, and the room log's store, seen by asyncpg), per room in order."""
+    from sqlalchemy import event
+
+    from workroom.accounts import Account
+    from workroom.billing import milestones
+
+    services = _services(db, var, 1)
+    await services.start()
+    sent: Operation = []
+
+    def on_session_statement(_conn: Any, _cursor: Any, sql: str, params: Any, _context: Any, _many: bool) -> None:
+        sent.append((sql, tuple(params)))
+
+    def on_driver_statement(record: Any) -> None:
+        if record.args:  # not BEGIN or COMMIT: the replay makes its own transactions
+            sent.append((record.query, tuple(record.args)))
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.driver_connection.add_query_logger(on_driver_statement)
+
+    event.listen(services.db.engine.sync_engine, "before_cursor_execute", on_session_statement)
+    event.listen(services.db.engine.sync_engine, "connect", on_connect)
+    out: dict[str, list[Operation]] = {}
+    try:
+        for room_id, client_id, ids in rooms:
+            async with services.transaction() as tx:
+                client = await tx.session.get(Account, client_id)
+            assert client is not None
+            operations = out.setdefault(room_id, [])
+            for milestone in ids:
+                for command in (milestones.fund(services, client, room_id, milestone, "verified"),
+                                milestones.release(services, client, room_id, milestone, None)):
+                    del sent[:]
+                    await command
+                    await asyncio.sleep(0)  # asyncpg calls its query loggers soon, not at once
+                    operations.append(list(sent))
+        return out
+    finally:
+        await services.stop()
+
+
+async def _replay_worker(db: str, share: list[list[Operation]], tasks: int) -> tuple[int, float, float]:
+    """The recorded operations of these rooms through a raw asyncpg pool, as `_billing_worker` runs
+    the commands: the first of each room's (its first milestone's fund and release) untimed."""
+    pool = await asyncpg.create_pool(database=db, min_size=tasks, max_size=tasks, **PG)
+    assert pool is not None
+
+    async def run(rooms: list[list[Operation]], *, first: bool) -> int:
+        done = 0
+        for operations in rooms:
+            for operation in operations[:2] if first else operations[2:]:
+                async with pool.acquire() as conn, conn.transaction():
+                    for sql, arguments in operation:
+                        await conn.fetch(sql, *arguments)
+                done += 1
+        return done
+
+    try:
+        await asyncio.gather(*(run(share[i::tasks], first=True) for i in range(tasks)))
+        start, cpu = time.perf_counter(), time.process_time()
+        counts = await asyncio.gather(*(run(share[i::tasks], first=False) for i in range(tasks)))
+        return sum(counts), time.perf_counter() - start, time.process_time() - cpu
+    finally:
+        await pool.close()
+
+
+WORKERS = {"billing": _billing_worker, "ceiling": _ceiling_worker, "replay": _replay_worker}
+
+
 def _proc(kind: str, args: tuple[Any, ...], out: Any) -> None:
-    if kind == "billing":
-        out.send(asyncio.run(_billing_worker(*args)))
-    else:
-        out.send(asyncio.run(_ceiling_worker(*args)))
+    out.send(asyncio.run(WORKERS[kind](*args)))
 
 
 def _in_processes(kind: str, per_process: list[tuple[Any, ...]]) -> tuple[int, float, float]:
@@ -231,14 +313,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--tasks", type=int, default=16)
     parser.add_argument("--rooms-per-task", type=int, default=4)
-    parser.add_argument("--milestones", type=int, default=30)
+    parser.add_argument("--milestones", type=int, default=30, help="per room and round")
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--floor", action="store_true", help="replay each round's statements raw (see above)")
     parser.add_argument("--layers", action="store_true", help="where a command's client CPU goes (see above)")
     options = parser.parse_args(argv)
     from workroom.db.migrate import upgrade
 
     db = f"wr_bench_billing_{os.getpid()}"
+    recorded, replayed = f"{db}_recorded", f"{db}_replayed"
     asyncio.run(_admin(f'CREATE DATABASE "{db}"'))
+    rounds: list[dict[str, tuple[int, float, float]]] = []
     try:
         upgrade(url_for(db))
         asyncio.run(_admin_in(db, "CREATE TABLE bench_ceiling (id bigserial PRIMARY KEY, v text NOT NULL)"))
@@ -248,24 +334,62 @@ def main(argv: list[str] | None = None) -> None:
                 asyncio.run(_layers(db, var, room))
                 return
             rooms = options.processes * options.tasks * options.rooms_per_task
-            prepared = asyncio.run(_prepare(db, var, rooms, options.milestones))
-            shares = [prepared[i::options.processes] for i in range(options.processes)]
-            ceiling_ops, ceiling_s, ceiling_cpu = _in_processes(
-                "ceiling", [(db, options.tasks, options.seconds)] * options.processes)
-            billing_ops, billing_s, billing_cpu = _in_processes(
-                "billing", [(db, var, share, options.tasks) for share in shares])
+            per_round = options.milestones
+            prepared = asyncio.run(_prepare(db, var, rooms, per_round * options.rounds))
+            if options.floor:
+                for copy in (recorded, replayed):
+                    asyncio.run(_admin(f'CREATE DATABASE "{copy}" TEMPLATE "{db}"'))
+                operations = asyncio.run(_capture(recorded, var, prepared))
+            for r in range(options.rounds):
+                this_round = [(room_id, client_id, ids[r * per_round:(r + 1) * per_round])
+                              for room_id, client_id, ids in prepared]
+                shares = [this_round[i::options.processes] for i in range(options.processes)]
+                figures = {
+                    "ceiling": _in_processes("ceiling", [(db, options.tasks, options.seconds)] * options.processes),
+                    "billing": _in_processes("billing", [(db, var, share, options.tasks) for share in shares])}
+                if options.floor:
+                    # The room's operations of this round: two per milestone, fund then release.
+                    ops = [operations[room_id][2 * r * per_round:2 * (r + 1) * per_round] for room_id, _, _ in prepared]
+                    figures["replay"] = _in_processes(
+                        "replay", [(replayed, ops[i::options.processes], options.tasks) for i in range(options.processes)])
+                rounds.append(figures)
+                _print_round(r + 1, figures)
             asyncio.run(_verify(db, var, [r for r, _, _ in prepared]))
     finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
-    ceiling_rate, billing_rate = ceiling_ops / ceiling_s, billing_ops / billing_s
+        for name in (db, recorded, replayed):
+            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     print(f"processes={options.processes} tasks/process={options.tasks} rooms={rooms} "
-          f"milestones/room={options.milestones} cores={len(os.sched_getaffinity(0))} python={sys.version.split()[0]}")
-    print(f"ceiling (bare one-row insert transactions): {ceiling_ops} in {ceiling_s:.1f}s = {ceiling_rate:,.0f}/s")
-    print(f"milestone operations (fund, release):        {billing_ops} in {billing_s:.1f}s = {billing_rate:,.0f}/s")
-    print(f"ratio: {100 * billing_rate / ceiling_rate:.1f}% of the ceiling")
-    # CPU time of the client processes per operation: what a busy shared machine disturbs least.
-    print(f"client CPU per operation: {1000 * billing_cpu / billing_ops:.2f} ms milestone, "
-          f"{1000 * ceiling_cpu / ceiling_ops:.2f} ms ceiling")
+          f"milestones/room/round={per_round} rounds={options.rounds} "
+          f"cores={len(os.sched_getaffinity(0))} python={sys.version.split()[0]}")
+    _print_summary(rounds)
+
+
+def _rate(figures: tuple[int, float, float]) -> float:
+    return figures[0] / figures[1]
+
+
+def _print_round(number: int, figures: dict[str, tuple[int, float, float]]) -> None:
+    ceiling = _rate(figures["ceiling"])
+    print(f"round {number}: ceiling {ceiling:,.0f}/s (client CPU {1000 * figures['ceiling'][2] / figures['ceiling'][0]:.2f} ms/op)")
+    for kind, label in (("billing", "milestone operations"), ("replay", "their statements replayed raw")):
+        if kind in figures:
+            ops, _, cpu = figures[kind]
+            print(f"  {label:30s} {ops} ops = {_rate(figures[kind]):,.0f}/s, {100 * _rate(figures[kind]) / ceiling:.1f}% "
+                  f"of the ceiling, client CPU {1000 * cpu / ops:.2f} ms/op")
+
+
+def _print_summary(rounds: list[dict[str, tuple[int, float, float]]]) -> None:
+    """The median round of each figure (the rounds' own figures are printed above)."""
+    def median(values: list[float]) -> float:
+        return sorted(values)[len(values) // 2]
+
+    print(f"ceiling (bare one-row insert transactions): median {median([_rate(r['ceiling']) for r in rounds]):,.0f}/s")
+    for kind, label in (("billing", "milestone operations (fund, release):"), ("replay", "the same statements replayed raw:")):
+        if kind in rounds[0]:
+            rates = [_rate(r[kind]) for r in rounds]
+            ratios = [100 * _rate(r[kind]) / _rate(r["ceiling"]) for r in rounds]
+            print(f"{label:44s} median {median(rates):,.0f}/s ({min(rates):,.0f}–{max(rates):,.0f}), "
+                  f"{median(ratios):.1f}% of its round's ceiling ({min(ratios):.1f}–{max(ratios):.1f}%)")
 
 
 async def _admin_in(db: str, sql: str) -> None:

@@ -8,6 +8,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table, bindparam, inspect, insert, update
+from sqlalchemy.orm import Mapper
 from sqlalchemy.orm.attributes import set_committed_value
 
 from workroom.rooms.log import EventWrite
@@ -21,7 +22,7 @@ def row_write(obj: Any, **changes: Any) -> EventWrite:
     `<table>_<column>`, so one event may write one row of each table."""
     state = inspect(obj)
     mapper = state.mapper
-    columns = {prop.key for prop in mapper.column_attrs}  # attribute key = column name in every model here
+    columns = _columns(mapper)
     if state.transient:
         for key, value in changes.items():
             setattr(obj, key, value)
@@ -40,6 +41,11 @@ def row_write(obj: Any, **changes: Any) -> EventWrite:
                        for column, value in zip(mapper.primary_key, mapper.primary_key_from_instance(obj))})
     params = {f"{mapper.local_table.name}_{column}": value for column, value in values.items()}
     return EventWrite(statement, lambda event: params)
+
+
+@lru_cache(maxsize=None)
+def _columns(mapper: Mapper[Any]) -> frozenset[str]:
+    return frozenset(prop.key for prop in mapper.column_attrs)  # attribute key = column name in every model here
 
 
 @lru_cache(maxsize=256)
