@@ -39,7 +39,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 import asyncpg
 
@@ -126,14 +126,20 @@ async def _billing_worker(db: str, var: str, share: list[Room], tasks: int) -> t
                     ops += 2
             return ops
 
-        # Untimed: each room's first milestone, so that the pool's connections are open and have
-        # prepared their statements before the clock starts, as the ceiling's pool has.
-        await asyncio.gather(*(run(share[i::tasks], first=True) for i in range(tasks)))
-        start, cpu = time.perf_counter(), time.process_time()
-        counts = await asyncio.gather(*(run(share[i::tasks], first=False) for i in range(tasks)))
-        return sum(counts), time.perf_counter() - start, time.process_time() - cpu
+        return await _timed_after_warming(run, share, tasks)
     finally:
         await services.stop()
+
+
+async def _timed_after_warming(run: Callable[..., Awaitable[int]], share: list[Any],
+                               tasks: int) -> tuple[int, float, float]:
+    """`tasks` concurrent runs over the share: first untimed, each room's first milestone, so that
+    the pool's connections are open and have prepared their statements before the clock starts, as
+    the ceiling's pool has; then timed, the rest. Operations, seconds and CPU seconds."""
+    await asyncio.gather(*(run(share[i::tasks], first=True) for i in range(tasks)))
+    start, cpu = time.perf_counter(), time.process_time()
+    counts = await asyncio.gather(*(run(share[i::tasks], first=False) for i in range(tasks)))
+    return sum(counts), time.perf_counter() - start, time.process_time() - cpu
 
 
 async def _ceiling_worker(db: str, tasks: int, seconds: float) -> tuple[int, float, float]:
@@ -205,7 +211,7 @@ async def _capture(db: str, var: str, rooms: list[Room]) -> dict[str, list[Opera
 
 async def _replay_worker(db: str, share: list[list[Operation]], tasks: int) -> tuple[int, float, float]:
     """The recorded operations of these rooms through a raw asyncpg pool, as `_billing_worker` runs
-    the commands: the first of each room's (its first milestone's fund and release) untimed."""
+    the commands."""
     pool = await asyncpg.create_pool(database=db, min_size=tasks, max_size=tasks, **PG)
     assert pool is not None
 
@@ -220,10 +226,7 @@ async def _replay_worker(db: str, share: list[list[Operation]], tasks: int) -> t
         return done
 
     try:
-        await asyncio.gather(*(run(share[i::tasks], first=True) for i in range(tasks)))
-        start, cpu = time.perf_counter(), time.process_time()
-        counts = await asyncio.gather(*(run(share[i::tasks], first=False) for i in range(tasks)))
-        return sum(counts), time.perf_counter() - start, time.process_time() - cpu
+        return await _timed_after_warming(run, share, tasks)
     finally:
         await pool.close()
 
