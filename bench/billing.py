@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 from typing import Any, Awaitable, Callable
 
 import asyncpg
@@ -383,9 +384,6 @@ def _print_round(number: int, figures: dict[str, tuple[int, float, float]]) -> N
 
 def _print_summary(rounds: list[dict[str, tuple[int, float, float]]]) -> None:
     """The median round of each figure (the rounds' own figures are printed above)."""
-    def median(values: list[float]) -> float:
-        return sorted(values)[len(values) // 2]
-
     print(f"ceiling (bare one-row insert transactions): median {median([_rate(r['ceiling']) for r in rounds]):,.0f}/s")
     for kind, label in (("billing", "milestone operations (fund, release):"), ("replay", "the same statements replayed raw:")):
         if kind in rounds[0]:
