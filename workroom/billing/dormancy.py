@@ -69,7 +69,7 @@ async def dormant_date(tx: "Tx", services: "Services", room_id: str, watch: Escr
 _watch = EscrowWatch.__table__
 # Every person's activity is recorded with its event, in the event's own round trip (an EventWrite);
 # the stage it returns says whether there is more to do. Only fixed-price rooms have a watch. Whether
-# the event is activity is decided here, by `is_activity`, and passed in as one parameter.
+# the event is a person's activity is decided in Python (`is_activity`) and passed in as one parameter.
 TOUCH = (update(_watch)
          .where(_watch.c.room_id == bindparam("event_room_id", type_=String()),
                 bindparam("watch_activity", type_=Boolean()))
