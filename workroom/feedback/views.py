@@ -73,11 +73,10 @@ async def work_history(tx: Tx, account: Account, *, limit: int,
     first, `limit` at a time from after the cursor `after` (`next` names the following page), with the
     feedback they received under each. An invite-only job whose client chose to hide its details
     shows no title. The success score counts every contract's end-of-job feedback, not one page's."""
-    contracts_of = (select(Room.id).join(Member, Member.room_id == Room.id)
-                    .where(Member.account_id == account.id, Member.role.in_(("client", "freelancer")),
-                           Room.started_at.is_not(None)))
-    page = (select(Room, Member.role).join(Member, Member.room_id == Room.id)
-            .where(Room.id.in_(contracts_of), Member.account_id == account.id)
+    contract = (Member.account_id == account.id, Member.role.in_(("client", "freelancer")),
+                Room.started_at.is_not(None))
+    contracts_of = select(Room.id).join(Member, Member.room_id == Room.id).where(*contract)
+    page = (select(Room, Member.role).join(Member, Member.room_id == Room.id).where(*contract)
             .order_by(Room.started_at.desc(), Room.id.desc()).limit(limit + 1))
     if after is not None:
         page = page.where(tuple_(Room.started_at, Room.id) < tuple_(*after))
