@@ -45,6 +45,7 @@ from typing import Any, Awaitable, Callable
 import asyncpg
 
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
+Room = tuple[str, str, list[str]]  # room id, its client's account id, its milestones (of a round)
 
 
 def url_for(db: str) -> str:
@@ -71,7 +72,7 @@ def _services(db: str, var: str, tasks: int = 10) -> Any:
     return Services(settings)
 
 
-async def _prepare(db: str, var: str, rooms: int, milestones: int) -> list[tuple[str, str, list[str]]]:
+async def _prepare(db: str, var: str, rooms: int, milestones: int) -> list[Room]:
     """Rooms with unfunded milestones, as the marketplace would create them."""
     from sqlalchemy import select
 
@@ -101,9 +102,6 @@ async def _prepare(db: str, var: str, rooms: int, milestones: int) -> list[tuple
         return out
     finally:
         await services.stop()
-
-
-Room = tuple[str, str, list[str]]  # room id, its client's account id, the milestones of a round
 
 
 async def _billing_worker(db: str, var: str, share: list[Room], tasks: int) -> tuple[int, float, float]:
@@ -255,7 +253,7 @@ def _in_processes(kind: str, per_process: list[tuple[Any, ...]]) -> tuple[int, f
     return sum(r[0] for r in results), max(r[1] for r in results), sum(r[2] for r in results)
 
 
-async def _layers(db: str, var: str, room: tuple[str, str, list[str]]) -> None:
+async def _layers(db: str, var: str, room: Room) -> None:
     """CPU µs per transaction of the same work through each layer, one transaction at a time. The
     room has 1,100 milestones: 1,000 funded and released after 100 to warm up."""
     from workroom.accounts import Account
