@@ -266,7 +266,7 @@ async def _layers(db: str, var: str, room: Room) -> None:
     async with services.transaction() as tx:
         client = await tx.session.get(Account, client_id)
     assert client is not None
-    compiled = milestones.OPEN_MILESTONE.compile(dialect=services.db.engine.dialect)
+    compiled = milestones.OPEN_MILESTONE.statement.compile(dialect=services.db.engine.dialect)
     sql, args = compiled.string, [params[name] for name in compiled.positiontup or ()]
 
     async def measure(name: str, once: Any, n: int = 1000) -> None:
@@ -290,7 +290,7 @@ async def _layers(db: str, var: str, room: Room) -> None:
 
         async def core_read() -> None:
             async with services.db.engine.begin() as conn:
-                (await conn.execute(milestones.OPEN_MILESTONE, params)).first()
+                (await conn.execute(milestones.OPEN_MILESTONE.statement, params)).first()
 
         async def orm_read() -> None:
             async with services.transaction() as tx:

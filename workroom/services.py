@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import AsyncIterator, Awaitable, Callable
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workroom.billing.gateway import PaymentGateway, default_gateway
@@ -34,6 +35,9 @@ class Tx:
     session: AsyncSession
     now: datetime
     events: list[StoredEvent] = field(default_factory=list)
+    # PostgreSQL: the transaction's own connection, for `workroom.db.driver`'s statements (None on
+    # SQLite, and in reads, which are no transaction).
+    driver: asyncpg.Connection | None = None
 
 
 class Services:
@@ -63,10 +67,9 @@ class Services:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
-        async with self.db.writing(), self.db.sessions() as session:
-            async with session.begin():
-                tx = Tx(session=session, now=self.clock.now())
-                yield tx
+        async with self.db.transaction() as (session, driver):
+            tx = Tx(session=session, now=self.clock.now(), driver=driver)
+            yield tx
         await self.publish(tx.events)
 
     async def publish(self, events: list[StoredEvent]) -> None:

@@ -22,6 +22,7 @@ from workroom.accounts import Account
 from workroom.billing import ledger, release_deadlines
 from workroom.billing.models import GatewayPayment, Invoice, Milestone
 from workroom.clock import isoformat
+from workroom.db.driver import DriverStatement
 from workroom.errors import ApiError, conflict, forbidden, invalid, not_found
 from workroom.ids import new_id
 from workroom.rooms.access import Seat, require_service, seat, seat_from, seat_query
@@ -38,20 +39,19 @@ HOLDING_STATES = ("funded", "release_requested", "disputed")  # money in escrow
 
 
 # The seat (room locked) and the milestone (locked too, see `seat_query`), in one round trip.
-OPEN_MILESTONE = seat_query(Milestone, lock=True).join(
-    Milestone, (Milestone.id == bindparam("milestone_id")) & (Milestone.room_id == Room.id))
+OPEN_MILESTONE = DriverStatement(seat_query(Milestone, lock=True).join(
+    Milestone, (Milestone.id == bindparam("milestone_id")) & (Milestone.room_id == Room.id)))
 
 
 async def open_milestone(tx: Tx, account: Account, room_id: str, milestone_id: str) -> tuple[Seat, Milestone]:
     """The caller's seat (room locked) and the milestone, re-read after the lock."""
-    row = (await tx.session.execute(OPEN_MILESTONE, {
-        "room_id": room_id, "account_id": account.id, "milestone_id": milestone_id})).first()
+    row = await OPEN_MILESTONE.fetchrow(tx, {"room_id": room_id, "account_id": account.id, "milestone_id": milestone_id})
     if row is None:  # say why, in the order of the checks: no seat (404), hourly job (409), no milestone (404)
         require_fixed((await seat(tx, room_id, account, lock=True)).room)
         raise not_found("milestone")
-    the_seat = seat_from(tx, row, account)
+    the_seat, (milestone,) = seat_from(tx, row, account, Milestone)
     require_fixed(the_seat.room)
-    return the_seat, row[2]
+    return the_seat, milestone
 
 
 async def load(tx: Tx, room_id: str, milestone_id: str) -> Milestone:

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, AsyncIterator
 
+import asyncpg
 from sqlalchemy import Select, event, exc, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -43,6 +44,30 @@ class Database:
             return
         async with self._sqlite_writer:
             yield
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[tuple[AsyncSession, asyncpg.Connection | None]]:
+        """A session in a new transaction, and on PostgreSQL the transaction's driver connection
+        (`workroom.db.driver`). Committed when the block ends, rolled back if it raises.
+
+        On PostgreSQL the transaction is the driver's own: `BEGIN` before the block, so that a
+        driver statement may be its first, and `COMMIT` after the session's last flush. The session
+        runs on that connection in autocommit mode, which sends no `BEGIN` or `COMMIT` of its own."""
+        if self.is_sqlite:
+            async with self.writing(), self.sessions() as session, session.begin():
+                yield session, None
+            return
+        async with self.autocommit.connect() as connection:
+            driver = (await connection.get_raw_connection()).driver_connection
+            assert driver is not None
+            session = AsyncSession(bind=connection, expire_on_commit=False)
+            try:
+                async with driver.transaction():
+                    yield session, driver
+                    if session.new or session.dirty or session.deleted:
+                        await session.flush()
+            finally:
+                await session.close()
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

@@ -1,62 +1,130 @@
-"""A prebuilt Core statement run on the transaction's own asyncpg connection.
+"""Prebuilt Core statements run on the transaction's own asyncpg connection, and the rows they read
+as the session's objects.
 
-Storing a room event is the one write every command makes (`workroom.rooms.log`), in one
-statement on PostgreSQL. Through the session, SQLAlchemy redoes per execution what does not change
-between executions: it constructs and processes the parameters by name, builds the result's
-metadata and takes the connection's mutex, which is a seventh of a money command's client CPU
-(bench/RESULTS.md). A `DriverStatement` does that once, at compile time, and each execution is the
-driver's prepared statement with the values in order. It runs inside the session's transaction,
-on its connection, so it commits or rolls back with everything else the command wrote.
+The statements every command runs (the locked read of the caller's seat, the room event's store)
+are the server's most frequent. Through the session, SQLAlchemy redoes per execution what does not
+change between executions: it constructs and processes the parameters by name, builds the result's
+metadata, takes the connection's mutex and switches greenlets, which is more than half of a money
+command's client CPU (bench/RESULTS.md). A `DriverStatement` does that once, when it is first
+compiled, and each execution on PostgreSQL is the driver's prepared statement with the values in
+order, on the transaction's connection (`Tx.driver`), so it commits or rolls back with everything
+else the command wrote. Parameters and results go through their types' processing as they would
+through SQLAlchemy (`UTCDateTime`'s, say), and errors come out as SQLAlchemy's.
 
-Parameters and results go through their types' processing as they would through SQLAlchemy
-(`UTCDateTime`'s, say). It runs only inside a transaction that has already run a statement through
-the session (the room lock, for an event)."""
+SQLite has no driver connection to go around (`Tx.driver` is None): the same statement runs through
+the session there, and in reads (`workroom.reads`), which are no transaction."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import asyncpg
+from sqlalchemy import inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapper, make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
+
+if TYPE_CHECKING:
+    from workroom.services import Tx
 
 
-class DriverStatement:
+class _Compiled:
+    """The statement's SQL for one dialect, its parameters in order and its results' processing."""
+
     def __init__(self, statement: Any, dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
         self.sql: str = compiled.string
         defaults = compiled.params
-        self._binds: list[tuple[str, Any, Callable[[Any], Any] | None]] = []
-        for name in compiled.positiontup or ():
-            bind = compiled.binds[name]
-            self._binds.append((name, defaults.get(name), bind.type.dialect_impl(dialect).bind_processor(dialect)))
-        self._results: list[tuple[str, Callable[[Any], Any] | None]] = [
-            (column.name, column.type.dialect_impl(dialect).result_processor(dialect, None))
-            for column in statement.exported_columns]
+        self.binds: list[tuple[str, Any, Callable[[Any], Any] | None]] = [
+            (name, defaults.get(name), compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+            for name in compiled.positiontup or ()]
+        self.results: list[Callable[[Any], Any] | None] = [
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in statement.exported_columns]
 
     def arguments(self, params: dict[str, Any]) -> list[Any]:
         """The values in the statement's order; a parameter not given takes its statement's value."""
         values = []
-        for name, default, process in self._binds:
+        for name, default, process in self.binds:
             value = params.get(name, default)
             values.append(process(value) if process is not None and value is not None else value)
         return values
 
-    async def fetchrow(self, session: AsyncSession, params: dict[str, Any]) -> dict[str, Any]:
-        """The first row the statement returned ({} when none). Database errors are raised as
-        SQLAlchemy raises them (`IntegrityError` for a constraint), so callers handle one kind."""
-        driver = (await (await session.connection()).get_raw_connection()).driver_connection
-        assert driver is not None
-        if not driver.is_in_transaction():
-            raise RuntimeError("a DriverStatement runs inside the session's transaction, after its first statement")
-        arguments = self.arguments(params)
+
+class DriverStatement:
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self.names: tuple[str, ...] = tuple(column.name for column in statement.exported_columns)
+        self._compiled: _Compiled | None = None
+
+    def compiled(self, dialect: Dialect) -> _Compiled:
+        if self._compiled is None:  # PostgreSQL is the only dialect that compiles here
+            self._compiled = _Compiled(self.statement, dialect)
+        return self._compiled
+
+    async def fetchrow(self, tx: "Tx", params: dict[str, Any]) -> tuple[Any, ...] | None:
+        """The first row the statement returned, in its columns' order (`names`), or None. Database
+        errors are raised as SQLAlchemy raises them (`IntegrityError` for a constraint), so callers
+        handle one kind."""
+        if tx.driver is None:
+            row = (await tx.session.execute(self.statement, params)).first()
+            return tuple(row) if row is not None else None
+        compiled = self.compiled(tx.session.get_bind().dialect)
+        arguments = compiled.arguments(params)
         try:
-            row = await driver.fetchrow(self.sql, *arguments)
+            row = await tx.driver.fetchrow(compiled.sql, *arguments)
         except asyncpg.IntegrityConstraintViolationError as error:
-            raise IntegrityError(self.sql, arguments, error) from error
+            raise IntegrityError(compiled.sql, arguments, error) from error
         except (asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-            raise DBAPIError(self.sql, arguments, error) from error
+            raise DBAPIError(compiled.sql, arguments, error) from error
         if row is None:
-            return {}
-        return {name: process(row[name]) if process is not None else row[name] for name, process in self._results}
+            return None
+        return tuple(value if process is None or value is None else process(value)
+                     for value, process in zip(row, compiled.results))
+
+
+def columns_of(*models: type) -> list[Any]:
+    """Every column of each model's table, in order: the select list `loaded` reads back."""
+    return [column for model in models for column in _mapper(model).local_table.c]
+
+
+def loaded(session: AsyncSession, row: Sequence[Any], *models: type) -> list[Any]:
+    """The objects of a row that selected `columns_of(*models)`: each one the session's, as if the
+    session had loaded it, so that what a command then assigns to it is flushed like any change. An
+    object the session already holds takes the row's values (a row read under a lock may be newer
+    than the one it was loaded from), except where the command has changed it and not written it yet."""
+    objects, start = [], 0
+    for model in models:
+        mapper = _mapper(model)
+        keys, primary_key = _layout(mapper)
+        values = row[start:start + len(keys)]
+        start += len(keys)
+        obj = session.sync_session.identity_map.get(
+            mapper.identity_key_from_primary_key(tuple(values[i] for i in primary_key)))
+        if obj is None:
+            obj = mapper.class_manager.new_instance()
+            instance_state(obj).dict.update(zip(keys, values))  # as the ORM's loader fills a loaded object
+            make_transient_to_detached(obj)
+            session.add(obj)
+        else:
+            changed = instance_state(obj).committed_state
+            for key, value in zip(keys, values):
+                if key not in changed:
+                    set_committed_value(obj, key, value)
+        objects.append(obj)
+    return objects
+
+
+def _mapper(model: type) -> Mapper[Any]:
+    return inspect(model)
+
+
+@lru_cache(maxsize=None)
+def _layout(mapper: Mapper[Any]) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The attribute of each column of the model's table in the table's order, and the positions of
+    its primary key's columns."""
+    names = [column.name for column in mapper.local_table.c]
+    return (tuple(mapper.get_property_by_column(column).key for column in mapper.local_table.c),
+            tuple(names.index(column.name) for column in mapper.primary_key))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from sqlalchemy import Select, bindparam, select
 
 from workroom.accounts import Account
+from workroom.db.driver import DriverStatement, columns_of, loaded
 from workroom.errors import ApiError, forbidden, not_found
 from workroom.rooms.log import Actor
 from workroom.rooms.models import Member, Room
@@ -57,43 +58,45 @@ async def party(tx: "Tx", room_id: str, role: str) -> Account:
     return account
 
 
-def seat_query(*also: Any, lock: bool) -> Select[Any]:
-    """(room, membership, *also) of the account (`account_id`) in the room (`room_id`), in one round
-    trip. A caller may inner-join what it needs beside the seat (`also`) to save a round trip.
+def seat_query(*also: type, lock: bool) -> Select[Any]:
+    """The columns of the room, the account's (`account_id`) membership in it (`room_id`) and
+    `also`, in one round trip (see `seat_from`). A caller may inner-join what it needs beside the
+    seat (`also`) to save a round trip.
 
     With `lock`, the room row is locked for an append (as `lock_room` does), and so is every other
     row read: on PostgreSQL a statement that waited for the room's lock returns the newest version
     of the rows it locked but its snapshot's version of the others, so a row left unlocked here
     could be the one a concurrent command just changed (a milestone released twice)."""
-    query = (select(Room, Member, *also)
+    query = (select(*columns_of(Room, Member, *also))
              .join(Member, (Member.room_id == Room.id) & (Member.account_id == bindparam("account_id")))
              .where(Room.id == bindparam("room_id")))
     if not lock:
         return query
-    return query.with_for_update(of=[Room, Member, *also]).execution_options(populate_existing=True)
+    return query.with_for_update(of=[Room, Member, *also])
 
 
-SEAT = seat_query(lock=False)
-LOCKED_SEAT = seat_query(lock=True)
+SEAT = DriverStatement(seat_query(lock=False))
+LOCKED_SEAT = DriverStatement(seat_query(lock=True))
 
 
-def seat_from(tx: "Tx", row: Any, account: Account) -> Seat:
-    """The seat from a `seat_query` row (None when there was none), or 404 (not a member) / 403 (a
-    guest whose access ended)."""
-    if row is None or row[1].removed_at is not None:
+def seat_from(tx: "Tx", row: Sequence[Any] | None, account: Account, *also: type) -> tuple[Seat, list[Any]]:
+    """The seat from a `seat_query(*also)` row (None when there was none) and the objects of `also`;
+    or 404 (not a member) / 403 (a guest whose access ended)."""
+    if row is None:
         raise not_found()
-    room, member = row[0], row[1]
+    room, member, *more = loaded(tx.session, row, Room, Member, *also)
+    if member.removed_at is not None:
+        raise not_found()
     if member.expired_at(tx.now):
         raise guest_access_ended()
-    return Seat(room=room, account=account, member=member)
+    return Seat(room=room, account=account, member=member), more
 
 
 async def seat(tx: "Tx", room_id: str, account: Account, *, lock: bool = False) -> Seat:
     """The caller's seat in the room, or 404 (not a member) / 403 (a guest whose access ended).
     With `lock`, the room row is locked for an append (see `seat_query`)."""
-    row = (await tx.session.execute(LOCKED_SEAT if lock else SEAT,
-                                    {"room_id": room_id, "account_id": account.id})).first()
-    return seat_from(tx, row, account)
+    row = await (LOCKED_SEAT if lock else SEAT).fetchrow(tx, {"room_id": room_id, "account_id": account.id})
+    return seat_from(tx, row, account)[0]
 
 
 def require_service(account: Account) -> None:

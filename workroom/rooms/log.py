@@ -14,11 +14,9 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Sequence, cast
 
 from sqlalchemy import CursorResult, Integer, bindparam, insert, select, update
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm.attributes import set_committed_value
 
 from workroom.clock import isoformat
-from workroom.db.database import on_postgresql
 from workroom.db.driver import DriverStatement
 from workroom.errors import not_found
 from workroom.rooms.models import Event, Room
@@ -92,7 +90,7 @@ class EventWrite:
 
 
 @lru_cache(maxsize=256)
-def store_event_statement(writes: tuple[Any, ...], dialect: Dialect) -> DriverStatement:
+def store_event_statement(writes: tuple[Any, ...]) -> DriverStatement:
     """PostgreSQL stores one event in one round trip: its row, the room's head moved to it, and the
     `EventWrite`s' statements as data-modifying WITHs (which run whether or not the outer statement
     reads them), all with the same parameters; the first row each write returns comes back as
@@ -104,20 +102,20 @@ def store_event_statement(writes: tuple[Any, ...], dialect: Dialect) -> DriverSt
                  .add_cte(_inserted, *ctes))
     returned = [select(column).limit(1).scalar_subquery().label(f"write_{n}_{column.name}")
                 for n, cte in enumerate(ctes) for column in cte.c]
-    return DriverStatement(statement.returning(*returned) if returned else statement, dialect)
+    return DriverStatement(statement.returning(*returned) if returned else statement)
 
 
 async def _store(tx: "Tx", writes: tuple["EventWrite", ...], params: dict[str, Any]) -> list[dict[str, Any] | None]:
     """Store the event and its writes; what each write returned (None: nothing)."""
-    if on_postgresql(tx.session):
-        store = store_event_statement(tuple(write.statement for write in writes), tx.session.get_bind().dialect)
-        row = await store.fetchrow(tx.session, params)
+    if tx.driver is not None:
+        store = store_event_statement(tuple(write.statement for write in writes))
+        row = dict(zip(store.names, await store.fetchrow(tx, params) or ()))
         returned = []
         for n, write in enumerate(writes):
             values = {column.name: row.get(f"write_{n}_{column.name}") for column in write.statement.exported_columns}
             returned.append(values if any(value is not None for value in values.values()) else None)
         return returned
-    await tx.session.execute(_insert_event, params)  # SQLite: a statement each
+    await tx.session.execute(_insert_event, params)  # SQLite, no driver: a statement each
     await tx.session.execute(_MOVE_HEAD, params)
     returned = []
     for write in writes:
