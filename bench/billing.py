@@ -25,8 +25,9 @@ Options: `--processes N` (default 2), `--tasks N` per process (default 16), `--r
 
 `--layers` measures instead where a money command's client CPU goes, one transaction at a time
 in one process: the same locked read (`OPEN_MILESTONE`, the first statement of every money
-command) in a transaction through raw asyncpg, through SQLAlchemy Core on a connection, through
-the ORM session as the commands run it, and a whole fund and release.
+command) in a transaction through raw asyncpg, through SQLAlchemy Core on a connection, as the
+commands run it (`Services.transaction()` and `open_milestone`: on the transaction's driver
+connection, the row turned into session objects), and a whole fund and release.
 """
 
 from __future__ import annotations
@@ -292,12 +293,12 @@ async def _layers(db: str, var: str, room: Room) -> None:
             async with services.db.engine.begin() as conn:
                 (await conn.execute(milestones.OPEN_MILESTONE.statement, params)).first()
 
-        async def orm_read() -> None:
+        async def commands_read() -> None:
             async with services.transaction() as tx:
                 await milestones.open_milestone(tx, client, room_id, ids[0])
 
         await measure("SQLAlchemy Core on a connection: the same", core_read)
-        await measure("ORM session, as the commands (open_milestone): the same", orm_read)
+        await measure("as the commands run it (open_milestone): the same", commands_read)
         left = iter(ids)
 
         async def fund_release() -> None:
