@@ -64,8 +64,7 @@ class Database:
             try:
                 async with driver.transaction():
                     yield session, driver
-                    if session.new or session.dirty or session.deleted:
-                        await session.flush()
+                    await flush_changes(session)
             finally:
                 await session.close()
 
@@ -75,6 +74,13 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def flush_changes(session: AsyncSession) -> None:
+    """Write what the session holds unwritten, if anything: an empty flush still costs a greenlet
+    switch, and the hot path (a money command's rows ride in its event's statement) has none."""
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
 
 
 def on_postgresql(session: AsyncSession) -> bool:

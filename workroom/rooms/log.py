@@ -17,6 +17,7 @@ from sqlalchemy import CursorResult, Integer, bindparam, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from workroom.clock import isoformat
+from workroom.db.database import flush_changes
 from workroom.db.driver import DriverStatement
 from workroom.errors import not_found
 from workroom.rooms.models import Event, Room
@@ -204,9 +205,7 @@ class RoomLog:
         digest = chain_hash(room.head_hash, envelope)
         # What the caller changed through the ORM is written first: the writes read the database.
         # (A money command's rows ride in `also` and leave nothing to flush: no round trip then.)
-        session = tx.session
-        if session.new or session.dirty or session.deleted:
-            await session.flush()
+        await flush_changes(tx.session)
         row = {"room_id": room.id, "seq": seq, "type": type, "at": tx.now, "actor_id": actor.id, "source": source,
                "client_id": client_id or None, "envelope": envelope, "prev_hash": room.head_hash, "hash": digest}
         params = {f"event_{column}": value for column, value in row.items()}
