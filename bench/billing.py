@@ -267,8 +267,8 @@ async def _layers(db: str, var: str, room: Room) -> None:
     async with services.transaction() as tx:
         client = await tx.session.get(Account, client_id)
     assert client is not None
-    compiled = milestones.OPEN_MILESTONE.statement.compile(dialect=services.db.engine.dialect)
-    sql, args = compiled.string, [params[name] for name in compiled.positiontup or ()]
+    compiled = milestones.OPEN_MILESTONE.compiled(services.db.engine.dialect)
+    sql, args = compiled.sql, compiled.arguments(params)
 
     async def measure(name: str, once: Any, n: int = 1000) -> None:
         for _ in range(n // 10):  # warm: connection open, statements prepared

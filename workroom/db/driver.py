@@ -63,7 +63,8 @@ class DriverStatement:
         self._compiled: _Compiled | None = None
 
     def compiled(self, dialect: Dialect) -> _Compiled:
-        if self._compiled is None:  # PostgreSQL is the only dialect that compiles here
+        """The statement for PostgreSQL, the only dialect that compiles here: once, on first use."""
+        if self._compiled is None:
             self._compiled = _Compiled(self.statement, dialect)
         return self._compiled
 
@@ -74,7 +75,7 @@ class DriverStatement:
         if tx.driver is None:
             row = (await tx.session.execute(self.statement, params)).first()
             return tuple(row) if row is not None else None
-        compiled = self.compiled(tx.session.get_bind().dialect)
+        compiled = self._compiled or self.compiled(tx.session.get_bind().dialect)
         arguments = compiled.arguments(params)
         try:
             row = await tx.driver.fetchrow(compiled.sql, *arguments)
