@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from workroom.accounts import find_by_email
 from workroom.db.base import UTCDateTime
 from workroom.db.driver import DriverStatement
+from workroom.db.session_on_demand import SessionOnDemand
 from workroom.rooms.access import seat
 from workroom.rooms.log import lock_room
 from workroom.rooms.models import Event, Room
@@ -39,7 +40,8 @@ async def test_without_a_driver_the_same_statement_runs_through_the_session(serv
     at = datetime(2026, 3, 1, 12, 30, tzinfo=timezone.utc)
     async with services.transaction() as tx:
         assert (tx.driver is None) == services.db.is_sqlite
-        assert await ECHO.fetchrow(Tx(session=tx.session, now=tx.now), {"at": at, "n": 7}) == (at, 7)
+        without_driver = Tx(orm=SessionOnDemand(tx.orm.dialect, session=tx.session), now=tx.now)
+        assert await ECHO.fetchrow(without_driver, {"at": at, "n": 7}) == (at, 7)
 
 
 async def test_a_broken_constraint_is_sqlalchemys_integrity_error_and_nothing_is_kept(pg_api: Api) -> None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, AsyncIterator
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from workroom.db.session_on_demand import SessionOnDemand
 from workroom.services import Tx
 
 if TYPE_CHECKING:
@@ -23,4 +24,4 @@ async def reading(services: "Services") -> AsyncIterator[Tx]:
     """A Tx for reads only. It is no transaction: each statement stands alone."""
     async with services.db.autocommit.connect() as conn:
         async with AsyncSession(bind=conn, expire_on_commit=False) as session:
-            yield Tx(session=session, now=services.clock.now())
+            yield Tx(orm=SessionOnDemand(services.db.engine.dialect, session=session), now=services.clock.now())

@@ -19,6 +19,7 @@ from workroom.channels.broker import Broker, MemoryBroker, room_channel
 from workroom.clock import Clock, SystemClock, TestClock
 from workroom.config import Settings
 from workroom.db.database import Database
+from workroom.db.session_on_demand import SessionOnDemand
 from workroom.metrics import EVENTS, PUBLISH_FAILURES
 from workroom.policy import Policy, policy_named
 from workroom.rate_limit import RateLimiter
@@ -32,12 +33,17 @@ log = logging.getLogger(__name__)
 class Tx:
     """One database transaction and the clock reading every rule in it uses."""
 
-    session: AsyncSession
+    orm: SessionOnDemand
     now: datetime
     events: list[StoredEvent] = field(default_factory=list)
     # PostgreSQL: the transaction's own connection, for `workroom.db.driver`'s statements (None on
     # SQLite, and in reads, which are no transaction).
     driver: asyncpg.Connection | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        """The transaction's ORM session, opened on first use (see `SessionOnDemand`)."""
+        return self.orm.get()
 
 
 class Services:
@@ -67,8 +73,8 @@ class Services:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
-        async with self.db.transaction() as (session, driver):
-            tx = Tx(session=session, now=self.clock.now(), driver=driver)
+        async with self.db.transaction() as (orm, driver):
+            tx = Tx(orm=orm, now=self.clock.now(), driver=driver)
             yield tx
         await self.publish(tx.events)
 

@@ -8,8 +8,12 @@ from pathlib import Path
 from typing import Any, AsyncIterator
 
 import asyncpg
-from sqlalchemy import Select, event, exc, text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy import Connection, Select, event, exc, text
+from sqlalchemy.ext.asyncio import (AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker,
+                                    create_async_engine)
+from sqlalchemy.util import greenlet_spawn
+
+from workroom.db.session_on_demand import SessionOnDemand
 
 
 class Database:
@@ -46,27 +50,41 @@ class Database:
             yield
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[tuple[AsyncSession, asyncpg.Connection | None]]:
-        """A session in a new transaction, and on PostgreSQL the transaction's driver connection
-        (`workroom.db.driver`). Committed when the block ends, rolled back if it raises.
+    async def transaction(self) -> AsyncIterator[tuple[SessionOnDemand, asyncpg.Connection | None]]:
+        """A new transaction: its session, opened when first asked for (`SessionOnDemand`), and on
+        PostgreSQL its driver connection (`workroom.db.driver`). Committed when the block ends,
+        rolled back if it raises.
 
-        On PostgreSQL the transaction is the driver's own: `BEGIN` before the block, so that a
-        driver statement may be its first, and `COMMIT` after the session's last flush. The session
-        runs on that connection in autocommit mode, which sends no `BEGIN` or `COMMIT` of its own."""
+        On PostgreSQL the transaction is the driver's own, on a connection straight from the pool:
+        `BEGIN` before the block, so that a driver statement may be its first, and `COMMIT` after
+        the ORM's last flush. A session opens on that same connection in autocommit mode, which
+        sends no `BEGIN` or `COMMIT` of its own."""
         if self.is_sqlite:
             async with self.writing(), self.sessions() as session, session.begin():
-                yield session, None
+                yield SessionOnDemand(self.engine.dialect, session=session), None
             return
-        async with self.autocommit.connect() as connection:
-            driver = (await connection.get_raw_connection()).driver_connection
-            assert driver is not None
-            session = AsyncSession(bind=connection, expire_on_commit=False)
-            try:
-                async with driver.transaction():
-                    yield session, driver
-                    await flush_changes(session)
-            finally:
-                await session.close()
+        pooled = await self.autocommit.raw_connection()
+        driver = pooled.driver_connection
+        assert driver is not None
+        opened: list[AsyncConnection] = []
+
+        def open_session() -> AsyncSession:
+            # The autocommit engine's connection characteristics are set on the pooled connection
+            # now, and reset when it returns to the pool.
+            connection = AsyncConnection(self.autocommit, Connection(self.autocommit.sync_engine, connection=pooled))
+            opened.append(connection)
+            return AsyncSession(bind=connection, expire_on_commit=False)
+
+        orm = SessionOnDemand(self.engine.dialect, open_session)
+        try:
+            async with driver.transaction():
+                yield orm, driver
+                await orm.flush()
+        finally:
+            await orm.close()
+            # Back to the pool: through the session's connection if one opened, which also resets
+            # its characteristics (autocommit).
+            await (opened[0].close() if opened else greenlet_spawn(pooled.close))
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
@@ -74,13 +92,6 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-
-
-async def flush_changes(session: AsyncSession) -> None:
-    """Write what the session holds unwritten, if anything: an empty flush still costs a greenlet
-    switch, and the hot path (a money command's rows ride in its event's statement) has none."""
-    if session.new or session.dirty or session.deleted:
-        await session.flush()
 
 
 def on_postgresql(session: AsyncSession) -> bool:

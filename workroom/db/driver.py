@@ -24,9 +24,10 @@ import asyncpg
 from sqlalchemy import inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapper, make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
+
+from workroom.db.session_on_demand import SessionOnDemand
 
 if TYPE_CHECKING:
     from workroom.services import Tx
@@ -75,7 +76,7 @@ class DriverStatement:
         if tx.driver is None:
             row = (await tx.session.execute(self.statement, params)).first()
             return tuple(row) if row is not None else None
-        compiled = self._compiled or self.compiled(tx.session.get_bind().dialect)
+        compiled = self._compiled or self.compiled(tx.orm.dialect)
         arguments = compiled.arguments(params)
         try:
             row = await tx.driver.fetchrow(compiled.sql, *arguments)
@@ -94,24 +95,25 @@ def columns_of(*models: type) -> list[Any]:
     return [column for model in models for column in _mapper(model).local_table.c]
 
 
-def loaded(session: AsyncSession, row: Sequence[Any], *models: type) -> list[Any]:
-    """The objects of a row that selected `columns_of(*models)`: each one the session's, as if the
-    session had loaded it, so that what a command then assigns to it is flushed like any change. An
-    object the session already holds takes the row's values (a row read under a lock may be newer
-    than the one it was loaded from), except where the command has changed it and not written it yet."""
+def loaded(orm: SessionOnDemand, row: Sequence[Any], *models: type) -> list[Any]:
+    """The objects of a row that selected `columns_of(*models)`: each one the transaction's, as if
+    its session had loaded it, so that what a command then assigns to it is flushed like any change
+    (the session may open only then: `SessionOnDemand`). An object the transaction already has
+    takes the row's values (a row read under a lock may be newer than the one it was loaded from),
+    except where the command has changed it and not written it yet."""
     objects, start = [], 0
     for model in models:
         mapper = _mapper(model)
         keys, primary_key = _layout(mapper)
         values = row[start:start + len(keys)]
         start += len(keys)
-        obj = session.sync_session.identity_map.get(
-            mapper.identity_key_from_primary_key(tuple(values[i] for i in primary_key)))
+        identity = mapper.identity_key_from_primary_key(tuple(values[i] for i in primary_key))
+        obj = orm.held(identity)
         if obj is None:
             obj = mapper.class_manager.new_instance()
             instance_state(obj).dict.update(zip(keys, values))  # as the ORM's loader fills a loaded object
             make_transient_to_detached(obj)
-            session.add(obj)
+            orm.hold(identity, obj)
         else:
             changed = instance_state(obj).committed_state
             for key, value in zip(keys, values):

@@ -84,7 +84,7 @@ def seat_from(tx: "Tx", row: Sequence[Any] | None, account: Account, *also: type
     or 404 (not a member) / 403 (a guest whose access ended)."""
     if row is None:
         raise not_found()
-    room, member, *more = loaded(tx.session, row, Room, Member, *also)
+    room, member, *more = loaded(tx.orm, row, Room, Member, *also)
     if member.removed_at is not None:
         raise not_found()
     if member.expired_at(tx.now):

@@ -17,7 +17,6 @@ from sqlalchemy import CursorResult, Integer, bindparam, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from workroom.clock import isoformat
-from workroom.db.database import flush_changes
 from workroom.db.driver import DriverStatement
 from workroom.errors import not_found
 from workroom.rooms.models import Event, Room
@@ -134,9 +133,10 @@ _STORED = (_events.c.room_id, _events.c.seq, _events.c.type, _events.c.actor_id,
 # A page of the log (resumes, gap fills, GET …/events).
 READ_PAGE = (select(*_STORED).where(_events.c.room_id == bindparam("room_id"), _events.c.seq > bindparam("since"))
              .order_by(_events.c.seq).limit(bindparam("limit", type_=Integer())))
-FIND_REPEAT = select(*_STORED).where(
+# Every command given a `client_id` runs it first thing under the lock: on the driver.
+FIND_REPEAT = DriverStatement(select(*_STORED).where(
     _events.c.room_id == bindparam("room_id"), _events.c.actor_id == bindparam("actor_id"),
-    _events.c.client_id == bindparam("client_id"))
+    _events.c.client_id == bindparam("client_id")))
 
 
 def canonical_json(value: Any) -> str:
@@ -176,9 +176,11 @@ class RoomLog:
         """The event an earlier request with this `client_id` stored, if any."""
         if not client_id:
             return None
-        row = (await tx.session.execute(
-            FIND_REPEAT, {"room_id": room_id, "actor_id": actor_id, "client_id": client_id})).first()
-        return StoredEvent(*row, replayed=True) if row else None
+        row = await FIND_REPEAT.fetchrow(tx, {"room_id": room_id, "actor_id": actor_id, "client_id": client_id})
+        if row is None:
+            return None
+        stored_room, seq, type, stored_actor, envelope = row
+        return StoredEvent(stored_room, seq, type, stored_actor, envelope, replayed=True)
 
     async def append(
         self,
@@ -205,7 +207,7 @@ class RoomLog:
         digest = chain_hash(room.head_hash, envelope)
         # What the caller changed through the ORM is written first: the writes read the database.
         # (A money command's rows ride in `also` and leave nothing to flush: no round trip then.)
-        await flush_changes(tx.session)
+        await tx.orm.flush()
         row = {"room_id": room.id, "seq": seq, "type": type, "at": tx.now, "actor_id": actor.id, "source": source,
                "client_id": client_id or None, "envelope": envelope, "prev_hash": room.head_hash, "hash": digest}
         params = {f"event_{column}": value for column, value in row.items()}
