@@ -21,7 +21,6 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import asyncpg
-from sqlalchemy import inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Mapper, make_transient_to_detached
@@ -43,8 +42,11 @@ class _Compiled:
         self.binds: list[tuple[str, Any, Callable[[Any], Any] | None]] = [
             (name, defaults.get(name), compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
             for name in compiled.positiontup or ()]
-        self.results: list[Callable[[Any], Any] | None] = [
-            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in statement.exported_columns]
+        # The columns whose values need processing (most need none), by position.
+        processors = [column.type.dialect_impl(dialect).result_processor(dialect, None)
+                      for column in statement.exported_columns]
+        self.results: list[tuple[int, Callable[[Any], Any]]] = [
+            (position, process) for position, process in enumerate(processors) if process is not None]
 
     def arguments(self, params: dict[str, Any]) -> list[Any]:
         """The values in the statement's order; a parameter not given takes its statement's value."""
@@ -86,8 +88,11 @@ class DriverStatement:
             raise DBAPIError(compiled.sql, arguments, error) from error
         if row is None:
             return None
-        return tuple(value if process is None or value is None else process(value)
-                     for value, process in zip(row, compiled.results))
+        values = list(row)
+        for position, process in compiled.results:
+            if values[position] is not None:
+                values[position] = process(values[position])
+        return tuple(values)
 
 
 def columns_of(*models: type) -> list[Any]:
@@ -124,7 +129,7 @@ def loaded(orm: SessionOnDemand, row: Sequence[Any], *models: type) -> list[Any]
 
 
 def _mapper(model: type) -> Mapper[Any]:
-    return inspect(model)
+    return model.__mapper__  # type: ignore[attr-defined,no-any-return]  # every model is declarative
 
 
 @lru_cache(maxsize=None)

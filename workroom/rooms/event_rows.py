@@ -5,11 +5,11 @@ the unit of work's flush."""
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, inspect, insert, update
+from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.orm import Mapper
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from workroom.rooms.log import EventWrite
 
@@ -20,27 +20,32 @@ def row_write(obj: Any, **changes: Any) -> EventWrite:
     was assigned to it since it was loaded. Those then count as saved (so the session's flush has
     nothing to write for it): the caller writes it in the same transaction. Its parameters are named
     `<table>_<column>`, so one event may write one row of each table."""
-    state = inspect(obj)
+    state = instance_state(obj)
     mapper = state.mapper
-    columns = _columns(mapper)
+    table, columns = _table(mapper), _columns(mapper)
     if state.transient:
         for key, value in changes.items():
             setattr(obj, key, value)
         values = {key: value for key, value in state.dict.items() if key in columns}
-        statement = _statement(mapper.local_table, tuple(values), new=True)
+        statement = _statement(table, tuple(values), new=True)
     else:
-        assigned = [key for key in columns.difference(state.unmodified) if state.attrs[key].history.added]
+        # Assigned since loaded: the attributes whose loaded value the state keeps aside.
+        assigned = [key for key in columns.intersection(state.committed_state) if state.attrs[key].history.added]
         values = {key: state.dict[key] for key in assigned} | changes
         if not values:
             raise ValueError(f"nothing to write for {obj!r}")
         values = {key: values[key] for key in sorted(values)}
         for key, value in values.items():
             set_committed_value(obj, key, value)
-        statement = _statement(mapper.local_table, tuple(values), new=False)
+        statement = _statement(table, tuple(values), new=False)
         values.update({f"key_{column.name}": value
                        for column, value in zip(mapper.primary_key, mapper.primary_key_from_instance(obj))})
-    params = {f"{mapper.local_table.name}_{column}": value for column, value in values.items()}
+    params = {f"{table.name}_{column}": value for column, value in values.items()}
     return EventWrite(statement, lambda event: params)
+
+
+def _table(mapper: Mapper[Any]) -> Table:
+    return cast(Table, mapper.local_table)  # every model here maps one table
 
 
 @lru_cache(maxsize=None)

@@ -109,11 +109,13 @@ async def _store(tx: "Tx", writes: tuple["EventWrite", ...], params: dict[str, A
     """Store the event and its writes; what each write returned (None: nothing)."""
     if tx.driver is not None:
         store = store_event_statement(tuple(write.statement for write in writes))
-        row = dict(zip(store.names, await store.fetchrow(tx, params) or ()))
-        returned = []
-        for n, write in enumerate(writes):
-            values = {column.name: row.get(f"write_{n}_{column.name}") for column in write.statement.exported_columns}
-            returned.append(values if any(value is not None for value in values.values()) else None)
+        row = await store.fetchrow(tx, params) or ()
+        returned, start = [], 0  # the row holds each write's returned columns in turn
+        for write in writes:
+            names = write.statement.exported_columns.keys()
+            values = row[start:start + len(names)]
+            start += len(names)
+            returned.append(dict(zip(names, values)) if any(value is not None for value in values) else None)
         return returned
     await tx.session.execute(_insert_event, params)  # SQLite, no driver: a statement each
     await tx.session.execute(_MOVE_HEAD, params)
