@@ -41,7 +41,9 @@ def utc(value: datetime) -> datetime:
 
 
 def isoformat(value: datetime) -> str:
-    return utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace(".000000Z", "Z")
+    """UTC, `Z`, microseconds unless the time is a whole second: `2026-03-02T09:00:00.250000Z`."""
+    text = utc(value).isoformat(timespec="microseconds")  # ends in "+00:00"
+    return text[:-6].removesuffix(".000000") + "Z"
 
 
 def parse_iso(value: str) -> datetime:

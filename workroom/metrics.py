@@ -15,6 +15,7 @@ from __future__ import annotations
 import hmac
 import time
 import weakref
+from functools import lru_cache
 from ipaddress import ip_address
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -37,6 +38,15 @@ REGISTRY = CollectorRegistry()
 
 EVENTS = Counter("workroom_events_published", "Room events stored and published, by the first part of their type "
                  "(message, milestone, hourly, job, ...)", ["kind"], registry=REGISTRY)
+
+
+@lru_cache(maxsize=None)
+def events_of_kind(kind: str) -> Counter:
+    """`EVENTS`' series for one kind (a bounded set: the first parts of event types). Looked up once:
+    `labels()` checks its arguments and takes a lock on every call, and every event counts."""
+    return EVENTS.labels(kind)
+
+
 PUBLISH_FAILURES = Counter("workroom_broker_publish_failures", "Stored events the broker did not take "
                            "(subscribers catch up from the log)", registry=REGISTRY)
 HTTP_REQUESTS = Counter("workroom_http_requests", "HTTP requests, by route template and status",

@@ -20,7 +20,7 @@ from workroom.clock import Clock, SystemClock, TestClock
 from workroom.config import Settings
 from workroom.db.database import Database
 from workroom.db.session_on_demand import SessionOnDemand
-from workroom.metrics import EVENTS, PUBLISH_FAILURES
+from workroom.metrics import PUBLISH_FAILURES, events_of_kind
 from workroom.policy import Policy, policy_named
 from workroom.rate_limit import RateLimiter
 from workroom.rooms.log import RoomLog, StoredEvent
@@ -83,7 +83,7 @@ class Services:
         for event in events:
             if event.replayed:
                 continue
-            EVENTS.labels(event.type.partition(".")[0]).inc()
+            events_of_kind(event.type.partition(".")[0]).inc()
             try:
                 await self.broker.publish(room_channel(event.room_id), event.envelope)
             except Exception:

@@ -141,8 +141,12 @@ FIND_REPEAT = DriverStatement(select(*_STORED).where(
     _events.c.client_id == bindparam("client_id")))
 
 
+# One encoder for every envelope: `json.dumps` with options builds a new one per call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(value)
 
 
 def chain_hash(prev_hash: str, envelope: str) -> str:
