@@ -7,12 +7,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Integer, bindparam, select, update
+from sqlalchemy import ForeignKey, Integer, String, bindparam, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from workroom.accounts import find_by_email
 from workroom.db.base import UTCDateTime
-from workroom.db.driver import DriverStatement
+from workroom.db.driver import DriverStatement, loaded
 from workroom.db.session_on_demand import SessionOnDemand
 from workroom.rooms.access import seat
 from workroom.rooms.log import lock_room
@@ -108,3 +110,26 @@ async def test_an_object_the_session_holds_takes_the_locked_rows_values_but_keep
         the_seat = await seat(tx, setup.id, client, lock=True)
         assert the_seat.room is room
         assert (room.title, room.status) == ("Renamed meanwhile", "complete")
+
+
+def test_loaded_refuses_a_model_with_attributes_besides_its_columns() -> None:
+    """`loaded` fills each object with every column, and nothing else: a relationship would be left
+    unloaded in a state the ORM thinks complete, so such a model is refused at its first load."""
+
+    class Other(DeclarativeBase):
+        pass
+
+    class Parent(Other):
+        __tablename__ = "parents"
+        id: Mapped[str] = mapped_column(String, primary_key=True)
+        children: Mapped[list["Child"]] = relationship()
+
+    class Child(Other):
+        __tablename__ = "children"
+        id: Mapped[str] = mapped_column(String, primary_key=True)
+        parent_id: Mapped[str] = mapped_column(ForeignKey("parents.id"))
+
+    orm = SessionOnDemand(postgresql.dialect(), lambda: None)  # type: ignore[arg-type,return-value]
+    assert loaded(orm, ("c1", "p1"), Child)[0].parent_id == "p1"
+    with pytest.raises(AssertionError, match="Parent has attributes besides its table's columns"):
+        loaded(orm, ("p1",), Parent)

@@ -51,8 +51,8 @@ class SessionOnDemand:
         return self._held.get(key)
 
     def hold(self, key: Any, obj: Any) -> None:
-        """Take in an object read on the driver: persistent, its identity key set
-        (`make_transient_to_detached`)."""
+        """Take in an object read on the driver, its state keyed by its identity (`key`), as the
+        ORM's loader keys a loaded object (`workroom.db.driver.loaded`)."""
         if self._session is not None:
             self._session.add(obj)
         else:
