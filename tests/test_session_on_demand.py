@@ -4,6 +4,7 @@ in them is written."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,15 @@ async def client_of(api: Api, setup: RoomSetup) -> Account:
 async def title_of(services: Services, room_id: str) -> str:
     async with services.transaction() as tx:
         return (await lock_room(tx, room_id)).title
+
+
+async def new_room(services: Services) -> str:
+    async with services.transaction() as tx:
+        market = await account_for_token(tx.session, "a_market", "market@example.com", "Market", "service", tx.now)
+    room = await commands.create_room(services, market, commands.NewRoom(
+        title="Logo redesign", kind="fixed", currency="USD", client=commands.NewParty("c@example.com", "Client"),
+        freelancer=commands.NewParty("f@example.com", "Freelancer"), milestones=()))
+    return room.id
 
 
 async def test_a_change_to_an_object_read_on_the_driver_is_written_though_no_session_opened(api: Api) -> None:
@@ -75,11 +85,7 @@ async def test_transactions_with_and_without_a_session_share_a_pooled_connection
     services = Services(make_settings(postgres_url, tmp_path / "var", WORKROOM_DB_POOL_SIZE="1"), clock=TestClock(START))
     await services.start()
     try:
-        async with services.transaction() as tx:
-            market = await account_for_token(tx.session, "a_market", "market@example.com", "Market", "service", tx.now)
-        room_id = (await commands.create_room(services, market, commands.NewRoom(
-            title="Logo redesign", kind="fixed", currency="USD", client=commands.NewParty("c@example.com", "Client"),
-            freelancer=commands.NewParty("f@example.com", "Freelancer"), milestones=()))).id
+        room_id = await new_room(services)
         retitle = update(Room).where(Room.id == room_id)
         for with_session in (True, False, True, False):
             label = "session" if with_session else "driver"
@@ -99,6 +105,36 @@ async def test_transactions_with_and_without_a_session_share_a_pooled_connection
                     await tx.driver.execute("UPDATE rooms SET title = $1 WHERE id = $2",  # type: ignore[union-attr]
                                             f"kept ({label})", room_id)
             assert await title_of(services, room_id) == f"kept ({label})"
+        assert services.db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    finally:
+        await services.stop()
+
+
+async def test_a_transaction_cancelled_in_the_middle_of_a_statement_keeps_nothing_and_its_connection_serves_on(
+        postgres_url: str, tmp_path: Path) -> None:
+    """A request cancelled while the database works (the client went away): its writes are rolled
+    back, and the pool's one connection serves the next transactions."""
+    services = Services(make_settings(postgres_url, tmp_path / "var", WORKROOM_DB_POOL_SIZE="1"), clock=TestClock(START))
+    await services.start()
+    try:
+        room_id = await new_room(services)
+        started = asyncio.Event()
+
+        async def slow_retitle() -> None:
+            async with services.transaction() as tx:
+                assert tx.driver is not None
+                await tx.driver.execute("UPDATE rooms SET title = 'never kept' WHERE id = $1", room_id)
+                started.set()
+                await tx.driver.execute("SELECT pg_sleep(30)")
+
+        task = asyncio.create_task(slow_retitle())
+        await started.wait()
+        await asyncio.sleep(0.2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        for _ in range(3):
+            assert await title_of(services, room_id) == "Logo redesign"
         assert services.db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     finally:
         await services.stop()
