@@ -138,3 +138,11 @@ async def test_a_transaction_cancelled_in_the_middle_of_a_statement_keeps_nothin
         assert services.db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     finally:
         await services.stop()
+
+
+async def test_no_session_opens_once_the_transaction_has_ended(pg_services: Services) -> None:
+    """(On SQLite the session is the transaction's from its start, and ends with it.)"""
+    async with pg_services.transaction() as tx:
+        pass
+    with pytest.raises(RuntimeError, match="the transaction has ended"):
+        tx.session.add_all([])

@@ -88,10 +88,12 @@ class Database:
                 raise
             await driver.execute("COMMIT")
         finally:
-            await orm.close()
-            # Back to the pool: through the session's connection if one opened, which also resets
-            # its characteristics (autocommit).
-            await (opened[0].close() if opened else greenlet_spawn(pooled.close))
+            try:
+                await orm.close()
+            finally:
+                # Back to the pool: through the session's connection if one opened, which also
+                # resets its characteristics (autocommit).
+                await (opened[0].close() if opened else greenlet_spawn(pooled.close))
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

@@ -37,7 +37,8 @@ class SessionOnDemand:
     def get(self) -> AsyncSession:
         """The session, opened now if it was not yet, with the objects held so far in it."""
         if self._session is None:
-            assert self._open is not None
+            if self._open is None:
+                raise RuntimeError("the transaction has ended: its session can no longer open")
             self._session = self._open()
             self._session.add_all(self._held.values())
             self._held.clear()
@@ -72,7 +73,9 @@ class SessionOnDemand:
             await session.flush()
 
     async def close(self) -> None:
-        """End the session, if it opened (the connection under it is its opener's to close)."""
+        """End the session, if it opened (the connection under it is its opener's to close). The
+        transaction is over: no session may open after this."""
+        self._open = None
         self._held.clear()
         if self._session is not None:
             await self._session.close()
