@@ -27,7 +27,7 @@ Options: `--processes N` (default 2), `--tasks N` per process (default 16), `--r
 in one process: the same locked read (`OPEN_MILESTONE`, the first statement of every money
 command) in a transaction through raw asyncpg, through SQLAlchemy Core on a connection, as the
 commands run it (`Services.transaction()` and `open_milestone`: on the transaction's driver
-connection, the row turned into session objects), and a whole fund and release.
+connection, the row turned into ORM objects with no session opened), and a whole fund and release.
 """
 
 from __future__ import annotations
