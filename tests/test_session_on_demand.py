@@ -16,16 +16,18 @@ from workroom.rooms import commands
 from workroom.rooms.access import seat
 from workroom.rooms.log import lock_room
 from workroom.rooms.models import Room
-from workroom.services import Services
+from workroom.services import Services, Tx
 from tests.conftest import START, make_settings
 from tests.people import Api, RoomSetup
 
 
-async def client_of(api: Api, setup: RoomSetup) -> Account:
+async def room_and_client(api: Api) -> tuple[RoomSetup, Account]:
+    """A room, and its client's account (read in a transaction of its own)."""
+    setup = await api.room()
     async with api.services.transaction() as tx:
         client = await find_by_email(tx.session, setup["client"].email)
     assert client is not None
-    return client
+    return setup, client
 
 
 async def title_of(services: Services, room_id: str) -> str:
@@ -43,8 +45,7 @@ async def new_room(services: Services) -> str:
 
 
 async def test_a_change_to_an_object_read_on_the_driver_is_written_though_no_session_opened(api: Api) -> None:
-    setup = await api.room()
-    client = await client_of(api, setup)
+    setup, client = await room_and_client(api)
     async with api.services.transaction() as tx:
         the_seat = await seat(tx, setup.id, client, lock=True)
         the_seat.room.title = "Changed before any session"
@@ -53,8 +54,7 @@ async def test_a_change_to_an_object_read_on_the_driver_is_written_though_no_ses
 
 
 async def test_objects_read_before_the_session_opens_join_it_with_their_changes(api: Api) -> None:
-    setup = await api.room()
-    client = await client_of(api, setup)
+    setup, client = await room_and_client(api)
     async with api.services.transaction() as tx:
         the_seat = await seat(tx, setup.id, client, lock=True)
         the_seat.room.title = "Changed, then the session opened"
@@ -66,8 +66,7 @@ async def test_objects_read_before_the_session_opens_join_it_with_their_changes(
 
 async def test_a_row_read_twice_before_the_session_opens_is_one_object_with_the_newer_values(pg_api: Api) -> None:
     api = pg_api
-    setup = await api.room()
-    client = await client_of(api, setup)
+    setup, client = await room_and_client(api)
     async with api.services.transaction() as tx:
         first = await seat(tx, setup.id, client)
         first.room.status = "complete"  # changed here, not yet written
@@ -86,24 +85,23 @@ async def test_transactions_with_and_without_a_session_share_a_pooled_connection
     await services.start()
     try:
         room_id = await new_room(services)
-        retitle = update(Room).where(Room.id == room_id)
+
+        async def retitle(tx: Tx, title: str, *, with_session: bool) -> None:
+            if with_session:
+                await tx.session.execute(update(Room).where(Room.id == room_id).values(title=title))
+            else:
+                assert tx.driver is not None
+                await tx.driver.execute("UPDATE rooms SET title = $1 WHERE id = $2", title, room_id)
+
         for with_session in (True, False, True, False):
             label = "session" if with_session else "driver"
             with pytest.raises(RuntimeError):
                 async with services.transaction() as tx:
-                    if with_session:
-                        await tx.session.execute(retitle.values(title=f"rolled back ({label})"))
-                    else:
-                        await tx.driver.execute("UPDATE rooms SET title = $1 WHERE id = $2",  # type: ignore[union-attr]
-                                                f"rolled back ({label})", room_id)
+                    await retitle(tx, f"rolled back ({label})", with_session=with_session)
                     raise RuntimeError("after the write")
             assert await title_of(services, room_id) != f"rolled back ({label})"
             async with services.transaction() as tx:
-                if with_session:
-                    await tx.session.execute(retitle.values(title=f"kept ({label})"))
-                else:
-                    await tx.driver.execute("UPDATE rooms SET title = $1 WHERE id = $2",  # type: ignore[union-attr]
-                                            f"kept ({label})", room_id)
+                await retitle(tx, f"kept ({label})", with_session=with_session)
             assert await title_of(services, room_id) == f"kept ({label})"
         assert services.db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     finally:
