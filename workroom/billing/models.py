@@ -61,10 +61,10 @@ class LedgerEntry(Base):
     """One journal entry: balanced postings that move money for one reason. Insert-only."""
 
     __tablename__ = "ledger_entries"
-    __table_args__ = (UniqueConstraint("room_id", "key"),)
+    __table_args__ = (UniqueConstraint("room_id", "key"),)  # also the index by room
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id"), index=True)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id"))
     key: Mapped[str] = mapped_column(String(200))  # idempotency key: one entry per key per room
     kind: Mapped[str] = mapped_column(String(32))
     currency: Mapped[str] = mapped_column(String(3))

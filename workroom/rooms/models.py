@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workroom.db.base import Base, UTCDateTime
@@ -38,10 +38,10 @@ class Room(Base):
 
 class Member(Base):
     __tablename__ = "members"
-    __table_args__ = (UniqueConstraint("room_id", "account_id"),)
+    __table_args__ = (UniqueConstraint("room_id", "account_id"),)  # also the index by room
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id"), index=True)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id"))
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
     role: Mapped[str] = mapped_column(String(16))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -60,10 +60,9 @@ class Event(Base):
     """One entry of a room's log. Insert-only: nothing updates or deletes a row of this table."""
 
     __tablename__ = "events"
-    __table_args__ = (
-        UniqueConstraint("room_id", "actor_id", "client_id"),
-        Index("ix_events_room_type", "room_id", "type"),
-    )
+    # No index by type: every event pays for each index, and the primary key (room_id, seq) serves
+    # the rare lookup of a room's event by type, from the newest.
+    __table_args__ = (UniqueConstraint("room_id", "actor_id", "client_id"),)
 
     room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id"), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
