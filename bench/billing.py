@@ -85,7 +85,7 @@ async def _prepare(db: str, var: str, rooms: int, milestones: int) -> list[Room]
     await services.start()
     try:
         async with services.transaction() as tx:
-            market = await account_for_token(tx.session, "a_market", "market@bench.example", "Market", "service", tx.now)
+            market = await account_for_token(tx, "a_market", "market@bench.example", "Market", "service")
         out = []
         for i in range(rooms):
             spec = commands.NewRoom(

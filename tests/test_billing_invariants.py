@@ -72,7 +72,7 @@ class World:
 
     async def _account(self, email: str, kind: str) -> Account:
         async with self.services.transaction() as tx:
-            return await account_for_token(tx.session, f"a_{kind}", email, kind, kind, tx.now)
+            return await account_for_token(tx, f"a_{kind}", email, kind, kind)
 
     def close(self) -> None:
         self.run(self.services.stop())

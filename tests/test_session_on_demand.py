@@ -16,6 +16,7 @@ from workroom.rooms import commands
 from workroom.rooms.access import seat
 from workroom.rooms.log import lock_room
 from workroom.rooms.models import Room
+from workroom.reads import reading
 from workroom.services import Services, Tx
 from tests.conftest import START, make_settings
 from tests.people import Api, RoomSetup
@@ -37,7 +38,7 @@ async def title_of(services: Services, room_id: str) -> str:
 
 async def new_room(services: Services) -> str:
     async with services.transaction() as tx:
-        market = await account_for_token(tx.session, "a_market", "market@example.com", "Market", "service", tx.now)
+        market = await account_for_token(tx, "a_market", "market@example.com", "Market", "service")
     room = await commands.create_room(services, market, commands.NewRoom(
         title="Logo redesign", kind="fixed", currency="USD", client=commands.NewParty("c@example.com", "Client"),
         freelancer=commands.NewParty("f@example.com", "Freelancer"), milestones=()))
@@ -144,3 +145,26 @@ async def test_no_session_opens_once_the_transaction_has_ended(pg_services: Serv
         pass
     with pytest.raises(RuntimeError, match="the transaction has ended"):
         tx.session.add_all([])
+
+
+async def test_reads_stand_alone_and_give_their_connection_back(postgres_url: str, tmp_path: Path) -> None:
+    """A read (`workroom.reads`) is no transaction, on the driver or through a session opened for
+    it: it holds no snapshot, and its connection goes back to the pool, ready for a transaction."""
+    services = Services(make_settings(postgres_url, tmp_path / "var", WORKROOM_DB_POOL_SIZE="1"), clock=TestClock(START))
+    await services.start()
+    try:
+        room_id = await new_room(services)
+        for through_session in (False, True, False):
+            async with reading(services) as tx:
+                assert tx.driver is not None
+                if through_session:
+                    title = await tx.session.scalar(select(Room.title).where(Room.id == room_id))
+                else:
+                    title = await tx.driver.fetchval("SELECT title FROM rooms WHERE id = $1", room_id)
+                assert not tx.driver.is_in_transaction()
+            assert title == "Logo redesign"
+            assert services.db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        async with services.transaction() as tx:
+            assert tx.driver is not None and tx.driver.is_in_transaction()
+    finally:
+        await services.stop()

@@ -58,7 +58,7 @@ async def login(request: Request) -> Response:
         raise ApiError(401, "not_authenticated", "The login link has no token.")
     async with services.transaction() as tx:
         claims = read_token(services.settings.secret, token, tx.now)
-        account = await account_for_token(tx.session, claims.sub, claims.email, claims.name, claims.role, tx.now)
+        account = await account_for_token(tx, claims.sub, claims.email, claims.name, claims.role)
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(SESSION_COOKIE, session_cookie_value(services.settings.secret, account.id),
                         max_age=SESSION_MAX_AGE, httponly=True, samesite="lax",

@@ -12,7 +12,7 @@ import jwt
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from starlette.requests import HTTPConnection
 
-from workroom.accounts import KINDS, Account, account_for_token, token_account
+from workroom.accounts import KINDS, Account, account_by_id, account_for_token, token_account
 from workroom.errors import ApiError
 from workroom.reads import reading
 from workroom.services import Services
@@ -95,11 +95,10 @@ async def sign_in(conn: HTTPConnection, services: Services, *, allow_query_token
         # Nearly always the account exists as the token says: one read, no transaction. A new
         # account, or a role that changes its kind, is written in a transaction.
         async with reading(services) as tx:
-            account = await token_account(tx.session, claims.sub, claims.email)
+            account = await token_account(tx, claims.sub, claims.email)
         if account is None or account.kind != claims.role:
             async with services.transaction() as tx:
-                account = await account_for_token(tx.session, claims.sub, claims.email, claims.name, claims.role,
-                                                  tx.now)
+                account = await account_for_token(tx, claims.sub, claims.email, claims.name, claims.role)
         return SignedIn(account, claims.expires_at)
     cookie = conn.cookies.get(SESSION_COOKIE)
     if not cookie:
@@ -111,7 +110,7 @@ async def sign_in(conn: HTTPConnection, services: Services, *, allow_query_token
         raise unauthenticated("Your session has ended; use your login link again.") from None
     _check_same_origin(conn)
     async with reading(services) as tx:
-        found = await tx.session.get(Account, account_id)
+        found = await account_by_id(tx, account_id)
     if found is None:
         raise unauthenticated()
     return SignedIn(found, signed_at + timedelta(seconds=SESSION_MAX_AGE))

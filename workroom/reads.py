@@ -10,9 +10,6 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, AsyncIterator
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from workroom.db.session_on_demand import SessionOnDemand
 from workroom.services import Tx
 
 if TYPE_CHECKING:
@@ -22,6 +19,5 @@ if TYPE_CHECKING:
 @asynccontextmanager
 async def reading(services: "Services") -> AsyncIterator[Tx]:
     """A Tx for reads only. It is no transaction: each statement stands alone."""
-    async with services.db.autocommit.connect() as conn:
-        async with AsyncSession(bind=conn, expire_on_commit=False) as session:
-            yield Tx(orm=SessionOnDemand(services.db.engine.dialect, session=session), now=services.clock.now())
+    async with services.db.reading() as (orm, driver):
+        yield Tx(orm=orm, now=services.clock.now(), driver=driver)

@@ -37,7 +37,7 @@ class Tx:
     now: datetime
     events: list[StoredEvent] = field(default_factory=list)
     # PostgreSQL: the transaction's own connection, for `workroom.db.driver`'s statements (None on
-    # SQLite, and in reads, which are no transaction).
+    # SQLite). In reads (`workroom.reads`), which are no transaction, each statement stands alone.
     driver: asyncpg.Connection | None = None
 
     @property

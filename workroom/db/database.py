@@ -9,6 +9,7 @@ from typing import Any, AsyncIterator
 
 import asyncpg
 from sqlalchemy import Connection, Select, event, exc, text
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.ext.asyncio import (AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker,
                                     create_async_engine)
 from sqlalchemy.util import greenlet_spawn
@@ -63,37 +64,37 @@ class Database:
             async with self.writing(), self.sessions() as session, session.begin():
                 yield SessionOnDemand(self.engine.dialect, session=session), None
             return
-        pooled = await self.autocommit.raw_connection()
-        driver = pooled.driver_connection
-        assert driver is not None
-        opened: list[AsyncConnection] = []
-
-        def open_session() -> AsyncSession:
-            # The autocommit engine's connection characteristics are set on the pooled connection
-            # now, and reset when it returns to the pool.
-            connection = AsyncConnection(self.autocommit, Connection(self.autocommit.sync_engine, connection=pooled))
-            opened.append(connection)
-            return AsyncSession(bind=connection, expire_on_commit=False)
-
-        orm = SessionOnDemand(self.engine.dialect, open_session)
+        pooled = await _Pooled.check_out(self)
         try:
             # Plain statements rather than asyncpg's `Transaction`, whose bookkeeping for nested and
             # manual transactions nothing here uses: 2 % of a money command's instructions.
-            await driver.execute("BEGIN")
+            await pooled.driver.execute("BEGIN")
             try:
-                yield orm, driver
-                await orm.flush()
+                yield pooled.orm, pooled.driver
+                await pooled.orm.flush()
             except BaseException:
-                await driver.execute("ROLLBACK")
+                await pooled.driver.execute("ROLLBACK")
                 raise
-            await driver.execute("COMMIT")
+            await pooled.driver.execute("COMMIT")
         finally:
-            try:
-                await orm.close()
-            finally:
-                # Back to the pool: through the session's connection if one opened, which also
-                # resets its characteristics (autocommit).
-                await (opened[0].close() if opened else greenlet_spawn(pooled.close))
+            await pooled.give_back()
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[tuple[SessionOnDemand, asyncpg.Connection | None]]:
+        """Reads outside any transaction (`workroom.reads`): each statement stands alone. On
+        PostgreSQL, on a connection straight from the pool, with its driver for the prebuilt
+        statements and a session opened only when asked for; on SQLite on an autocommit session,
+        which takes no write lock."""
+        if self.is_sqlite:
+            async with self.autocommit.connect() as connection:
+                async with AsyncSession(bind=connection, expire_on_commit=False) as session:
+                    yield SessionOnDemand(self.engine.dialect, session=session), None
+            return
+        pooled = await _Pooled.check_out(self)
+        try:
+            yield pooled.orm, pooled.driver
+        finally:
+            await pooled.give_back()
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
@@ -101,6 +102,39 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class _Pooled:
+    """A PostgreSQL connection straight from the pool: its driver, and an ORM session on it opened
+    only when asked for (`orm`), in autocommit mode, so that the session sends no transaction
+    statements of its own."""
+
+    def __init__(self, database: Database, pooled: PoolProxiedConnection) -> None:
+        self._database, self._pooled = database, pooled
+        driver = pooled.driver_connection
+        assert driver is not None
+        self.driver: asyncpg.Connection = driver
+        self._connection: AsyncConnection | None = None
+        self.orm = SessionOnDemand(database.engine.dialect, self._open_session)
+
+    @classmethod
+    async def check_out(cls, database: Database) -> _Pooled:
+        return cls(database, await database.autocommit.raw_connection())
+
+    def _open_session(self) -> AsyncSession:
+        # The autocommit engine's connection characteristics are set on the pooled connection now,
+        # and reset when it returns to the pool.
+        engine = self._database.autocommit
+        self._connection = AsyncConnection(engine, Connection(engine.sync_engine, connection=self._pooled))
+        return AsyncSession(bind=self._connection, expire_on_commit=False)
+
+    async def give_back(self) -> None:
+        """End the session, if one opened, and return the connection to the pool: through the
+        session's connection if there is one, which also resets its characteristics."""
+        try:
+            await self.orm.close()
+        finally:
+            await (self._connection.close() if self._connection is not None else greenlet_spawn(self._pooled.close))
 
 
 def on_postgresql(session: AsyncSession) -> bool:

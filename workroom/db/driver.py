@@ -13,7 +13,7 @@ else the command wrote. Parameters and results go through their types' processin
 through SQLAlchemy (`UTCDateTime`'s, say), and errors come out as SQLAlchemy's.
 
 SQLite has no driver connection to go around (`Tx.driver` is None): the same statement runs through
-the session there, and in reads (`workroom.reads`), which are no transaction."""
+the session there. In reads (`workroom.reads`), which are no transaction, it stands alone."""
 
 from __future__ import annotations
 
