@@ -39,7 +39,6 @@ import os
 import sys
 import tempfile
 import time
-from pathlib import Path
 from statistics import median
 from typing import Any, Awaitable, Callable
 
@@ -167,8 +166,8 @@ Operation = list[tuple[str, tuple[Any, ...]]]  # the statements one command sent
 
 
 async def _capture(db: str, var: str, rooms: list[Room]) -> dict[str, list[Operation]]:
-    """Every fund and release of these rooms, one at a time, and the statements each sent (the
-    session's, seen by SQLAlchemy, and the room log's store, seen by asyncpg), per room in order."""
+    """Every fund and release of these rooms, one at a time, and the statements each sent (a
+    session's, seen by SQLAlchemy, and the driver's, seen by asyncpg), per room in order."""
     from sqlalchemy import event
 
     from workroom.accounts import Account

@@ -9,9 +9,9 @@ from typing import Any, AsyncIterator
 
 import asyncpg
 from sqlalchemy import Connection, Select, event, exc, text
-from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.ext.asyncio import (AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker,
                                     create_async_engine)
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn
 
 from workroom.db.session_on_demand import SessionOnDemand
@@ -35,7 +35,8 @@ class Database:
         else:
             _drop_closed_connections(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        # Reads outside any transaction (workroom/reads.py): on SQLite they take no write lock (see below).
+        # Sessions that send no transaction statements of their own: reads on SQLite, which then take
+        # no write lock (see below), and every session on PostgreSQL, whose transaction is the driver's.
         self.autocommit: AsyncEngine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._sqlite_writer = asyncio.Lock()
 

@@ -62,7 +62,6 @@ class DriverStatement:
 
     def __init__(self, statement: Any) -> None:
         self.statement = statement
-        self.names: tuple[str, ...] = tuple(column.name for column in statement.exported_columns)
         self._compiled: _Compiled | None = None
 
     def compiled(self, dialect: Dialect) -> _Compiled:
@@ -72,7 +71,7 @@ class DriverStatement:
         return self._compiled
 
     async def fetchrow(self, tx: "Tx", params: dict[str, Any]) -> tuple[Any, ...] | None:
-        """The first row the statement returned, in its columns' order (`names`), or None. Database
+        """The first row the statement returned, in its columns' order, or None. Database
         errors are raised as SQLAlchemy raises them (`IntegrityError` for a constraint), so callers
         handle one kind."""
         if tx.driver is None:
